@@ -1,0 +1,71 @@
+"""parsl_nb: Parsl-style apps, futures and a live task graph, in a notebook.
+
+``import parsl_nb as parsl`` runs ordinary Parsl scripts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .apps import AUTO_LOGNAME, bash_app, join_app, python_app
+from .config import Config
+from .data.files import File
+from .dataflow.kernel import DataFlowKernel
+from .dataflow.loader import DataFlowKernelLoader, clear, dfk, load, wait_for_current_tasks
+from .dataflow.states import TaskState
+from .futures import AppFuture, DataFuture
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AUTO_LOGNAME",
+    "AppFuture",
+    "Config",
+    "DataFlowKernel",
+    "DataFlowKernelLoader",
+    "DataFuture",
+    "File",
+    "TaskState",
+    "bash_app",
+    "clear",
+    "dfk",
+    "join_app",
+    "load",
+    "load_ipython_extension",
+    "python_app",
+    "set_file_logger",
+    "set_stream_logger",
+    "wait_for_current_tasks",
+]
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Register the ``%%parsl_app`` and ``%parsl_*`` magics (``%load_ext parsl_nb``)."""
+    from .jupyter import load_ipython_extension as _load
+
+    _load(ipython)
+
+
+def set_stream_logger(name: str = "parsl_nb", level: int = 10, format_string: str | None = None) -> Any:
+    """Send the ``parsl_nb`` log to stderr (Parsl's helper)."""
+    import logging
+
+    logger = logging.getLogger(name)
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter(format_string or "%(asctime)s %(name)s %(levelname)s %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    return handler
+
+
+def set_file_logger(filename: str, name: str = "parsl_nb", level: int = 10,
+                    format_string: str | None = None) -> Any:
+    """Send the ``parsl_nb`` log to a file (Parsl's helper)."""
+    import logging
+
+    logger = logging.getLogger(name)
+    handler = logging.FileHandler(filename)
+    handler.setFormatter(logging.Formatter(format_string or "%(asctime)s %(name)s %(levelname)s %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    return handler

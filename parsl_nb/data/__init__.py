@@ -1,0 +1,5 @@
+"""Files and data movement."""
+
+from .files import File
+
+__all__ = ["File"]

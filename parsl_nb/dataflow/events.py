@@ -1,0 +1,160 @@
+"""Typed events and the bus that delivers them in batches off the hot path."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from .states import TaskState
+
+__all__ = ["BlockEvent", "Event", "EventBus", "Subscription", "TaskEvent"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Base of every event: when it happened (``time.time()``)."""
+
+    time: float
+
+
+@dataclass(frozen=True, slots=True)
+class TaskEvent(Event):
+    """A task moved from state ``old`` to state ``new``.
+
+    ``try_id`` counts tries from 0; ``executor`` is the label the task was sent
+    to (empty before launch); ``depends`` lists the task ids it waits on, and is
+    filled only on the first event of a task (``old is None``).
+    """
+
+    tid: int
+    app: str
+    old: TaskState | None
+    new: TaskState
+    try_id: int = 0
+    executor: str = ""
+    depends: tuple[int, ...] = ()
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BlockEvent(Event):
+    """A block (one provider job) of an executor changed state."""
+
+    executor: str
+    block_id: str
+    job_id: str | None
+    state: str
+    detail: str = ""
+
+
+class _Marker:
+    """Queued by ``flush``; set once everything before it was delivered."""
+
+    __slots__ = ("done",)
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+
+
+Subscriber = Callable[[Sequence[Event]], None]
+
+
+@dataclass(slots=True)
+class Subscription:
+    """Handle returned by :meth:`EventBus.subscribe`; call ``close()`` to stop."""
+
+    bus: EventBus
+    fn: Subscriber
+    closed: bool = field(default=False)
+
+    def close(self) -> None:
+        """Stop delivering events to this subscriber."""
+        self.closed = True
+        self.bus._remove(self)
+
+
+class EventBus:
+    """Collects events from any thread and hands them to subscribers in batches.
+
+    Publishing appends to a deque (no lock, no I/O). A single dispatcher thread,
+    started with the first subscriber, delivers what accumulated every
+    ``period`` seconds, in publication order.
+    """
+
+    def __init__(self, period: float = 0.05) -> None:
+        self._period = period
+        self._queue: deque[Event | _Marker] = deque()
+        self._subs: list[Subscription] = []
+        self._wake = threading.Event()
+        self._stop = False
+        self._thread: threading.Thread | None = None
+
+    def publish(self, event: Event) -> None:
+        """Queue ``event`` for delivery (cheap; callable from any thread)."""
+        if self._subs:
+            self._queue.append(event)
+
+    def subscribe(self, fn: Subscriber) -> Subscription:
+        """Call ``fn(events)`` with each batch of events from now on."""
+        sub = Subscription(self, fn)
+        self._subs = [*self._subs, sub]
+        if self._thread is None and not self._stop:
+            self._thread = threading.Thread(target=self._run, name="parsl_nb-events", daemon=True)
+            self._thread.start()
+        return sub
+
+    def _remove(self, sub: Subscription) -> None:
+        self._subs = [s for s in self._subs if s is not sub]
+
+    def flush(self, timeout: float = 10.0) -> None:
+        """Block until every event published so far has been delivered."""
+        if self._thread is None or not self._thread.is_alive():
+            return
+        marker = _Marker()
+        self._queue.append(marker)
+        self._wake.set()
+        marker.done.wait(timeout)
+
+    def close(self) -> None:
+        """Deliver what is queued, then stop the dispatcher thread."""
+        self.flush()
+        self._stop = True
+        self._wake.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop:
+            self._wake.wait(self._period)
+            self._wake.clear()
+            self._deliver()
+        self._deliver()
+
+    def _deliver(self) -> None:
+        batch: list[Event] = []
+        markers: list[_Marker] = []
+        queue = self._queue
+        while queue:
+            item = queue.popleft()
+            if isinstance(item, _Marker):
+                markers.append(item)
+            else:
+                batch.append(item)
+        if batch:
+            for sub in self._subs:
+                if not sub.closed:
+                    self._call(sub, batch)
+        for m in markers:
+            m.done.set()
+
+    @staticmethod
+    def _call(sub: Subscription, batch: Sequence[Event]) -> None:
+        try:
+            sub.fn(batch)
+        except Exception:  # a broken subscriber must not stop the others
+            logger.exception("event subscriber %r failed; it keeps receiving events", sub.fn)

@@ -1,0 +1,150 @@
+"""The task record: one per task, the single owner of that task's state."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .states import FINAL_STATES, TaskState, allowed
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    from ..futures import AppFuture
+
+__all__ = ["InvalidTransition", "TaskRecord"]
+
+
+class InvalidTransition(RuntimeError):
+    """A state change that the transition table forbids (a bug, never user input)."""
+
+
+# Parsl's dictionary keys, mapped onto attributes, for retry handlers and
+# scripts written against Parsl's TaskRecord.
+_PARSL_KEYS = {
+    "id": "tid",
+    "status": "status",
+    "func_name": "app_name",
+    "fail_count": "fail_count",
+    "fail_cost": "fail_cost",
+    "fail_history": "fail_history",
+    "try_id": "try_id",
+    "executor": "executor",
+    "depends": "depends",
+    "kwargs": "kwargs",
+    "args": "args",
+    "func": "func",
+    "memoize": "memoize",
+    "hashsum": "hashsum",
+    "join": "join",
+    "time_invoked": "time_invoked",
+    "time_returned": "time_returned",
+    "try_time_launched": "try_time_launched",
+    "try_time_returned": "try_time_returned",
+    "resource_specification": "resource_specification",
+    "app_fu": "app_fu",
+    "dfk": "dfk",
+}
+
+
+class TaskRecord:
+    """Everything the kernel knows about one task.
+
+    Only :meth:`transition` changes ``status``; it checks the change against
+    the transition table and appends to ``history``. Parsl-style item access
+    (``record['status']``, ``record['fail_count']``) is supported for retry
+    handlers written against Parsl.
+    """
+
+    __slots__ = (
+        "tid", "app_name", "func", "args", "kwargs", "executor", "executors",
+        "depends", "status", "history", "try_id", "fail_count", "fail_cost",
+        "fail_history", "time_invoked", "time_returned", "try_time_launched",
+        "try_time_returned", "memoize", "hashsum", "ignore_for_cache", "join",
+        "resource_specification", "app_fu", "exec_fu", "dfk", "walltime",
+        "stdout", "stderr", "engine", "block", "description", "_lock", "__weakref__",
+    )
+
+    def __init__(self, tid: int, app_name: str, func: Callable[..., Any], args: tuple[Any, ...],
+                 kwargs: dict[str, Any], executors: list[str] | str) -> None:
+        now = time.time()
+        self.tid = tid
+        self.app_name = app_name
+        self.func: Callable[..., Any] | None = func
+        self.args: tuple[Any, ...] = args
+        self.kwargs: dict[str, Any] = kwargs
+        self.executors = executors
+        self.executor = ""
+        self.depends: list[int] = []
+        self.status = TaskState.UNSCHED
+        self.history: list[tuple[TaskState, float]] = [(TaskState.UNSCHED, now)]
+        self.try_id = 0
+        self.fail_count = 0
+        self.fail_cost = 0.0
+        self.fail_history: list[str] = []
+        self.time_invoked = now
+        self.time_returned: float | None = None
+        self.try_time_launched: float | None = None
+        self.try_time_returned: float | None = None
+        self.memoize = False
+        self.hashsum: str | None = None
+        self.ignore_for_cache: list[str] = []
+        self.join = False
+        self.resource_specification: dict[str, Any] = {}
+        self.app_fu: AppFuture[Any] | None = None
+        self.exec_fu: Future[Any] | None = None
+        self.dfk: Any = None
+        self.walltime: float | None = None
+        self.stdout: Any = None
+        self.stderr: Any = None
+        self.engine: str | None = None
+        self.block: str | None = None
+        self.description = ""
+        self._lock = threading.Lock()
+
+    def transition(self, new: TaskState, now: float | None = None,
+                   expect: tuple[TaskState, ...] | None = None) -> TaskState | None:
+        """Move to ``new``; return the old state, or None if it did not move.
+
+        A task that is already final stays final (a late executor result for
+        a cancelled task is dropped), and with ``expect`` the move happens only
+        from one of those states: both return None instead of raising.
+        """
+        with self._lock:
+            old = self.status
+            if old in FINAL_STATES or (expect is not None and old not in expect):
+                return None
+            if not allowed(old, new):
+                raise InvalidTransition(f"task {self.tid}: {old.name} -> {new.name} is not allowed")
+            self.status = new
+            self.history.append((new, now if now is not None else time.time()))
+        return old
+
+    @property
+    def final(self) -> bool:
+        """Whether the task reached a final state."""
+        return self.status in FINAL_STATES
+
+    def release(self) -> None:
+        """Drop what a finished task no longer needs (function, arguments)."""
+        self.func = None
+        self.args = ()
+        self.exec_fu = None
+
+    def __getitem__(self, key: str) -> Any:
+        try:
+            return getattr(self, _PARSL_KEYS[key])
+        except KeyError:
+            raise KeyError(f"task record has no key {key!r}; known keys: {sorted(_PARSL_KEYS)}") from None
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Parsl-style ``record.get(key, default)``."""
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def __repr__(self) -> str:
+        return f"<TaskRecord {self.tid} {self.app_name} {self.status.name}>"

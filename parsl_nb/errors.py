@@ -1,0 +1,297 @@
+"""Exceptions raised by parsl_nb, with Parsl's names.
+
+Every class here survives a pickle round trip (engines send exceptions back to
+the kernel), because each passes all of its constructor arguments on to
+``BaseException.__init__`` or defines ``__reduce__``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = [
+    "AppBadFormatting",
+    "AppException",
+    "AppTimeout",
+    "BadStdStreamFile",
+    "BashAppNoReturn",
+    "BashExitFailure",
+    "ConfigError",
+    "ConfigurationError",
+    "DependencyError",
+    "ExecutorError",
+    "JoinError",
+    "MissingOutputs",
+    "NoDataFlowKernelError",
+    "ParslError",
+    "SerializationError",
+    "StagingError",
+    "UnsupportedFeatureError",
+    "WorkerLost",
+]
+
+
+class ParslError(Exception):
+    """Base class of every parsl_nb error."""
+
+
+class ConfigError(ParslError, ValueError):
+    """A configuration value is invalid; the message names it and the fix."""
+
+
+ConfigurationError = ConfigError
+"""Parsl's name for :class:`ConfigError`."""
+
+
+class NoDataFlowKernelError(ParslError, RuntimeError):
+    """An app was called, or ``dfk()`` asked for, before ``parsl_nb.load()``."""
+
+
+class UnsupportedFeatureError(ParslError):
+    """An executor was asked for something it cannot honour.
+
+    Parameters
+    ----------
+    feature : str
+        What was asked for, for example ``"parsl_resource_specification"``.
+    executor : str
+        The label of the executor that refused it.
+    hint : str
+        What to do instead.
+    """
+
+    def __init__(self, feature: str, executor: str, hint: str = "") -> None:
+        super().__init__(feature, executor, hint)
+        self.feature = feature
+        self.executor = executor
+        self.hint = hint
+
+    def __str__(self) -> str:
+        msg = f"executor {self.executor!r} does not support {self.feature}"
+        return f"{msg}; {self.hint}" if self.hint else msg
+
+
+class ExecutorError(ParslError):
+    """The executor that ran (or should run) a task failed as a whole.
+
+    Parameters
+    ----------
+    executor : str
+        Label of the executor.
+    reason : str
+        What went wrong and what to do next.
+    """
+
+    def __init__(self, executor: str, reason: str) -> None:
+        super().__init__(executor, reason)
+        self.executor = executor
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"executor {self.executor!r} failed: {self.reason}"
+
+
+class WorkerLost(ExecutorError):
+    """The worker (engine) running a task died before it reported a result.
+
+    Parameters
+    ----------
+    worker : str
+        Which worker was lost, for example ``"engine 3 (block 0)"``.
+    detail : str
+        What is known of the loss.
+    """
+
+    def __init__(self, worker: str, detail: str = "") -> None:
+        ParslError.__init__(self, worker, detail)
+        self.executor = ""
+        self.worker = worker
+        self.reason = detail
+        self.detail = detail
+
+    def __str__(self) -> str:
+        msg = f"worker {self.worker} was lost while running the task"
+        return f"{msg}: {self.detail}" if self.detail else msg
+
+
+class SerializationError(ParslError):
+    """An argument or result of a task could not be serialised.
+
+    Parameters
+    ----------
+    what : str
+        Which value failed, for example ``"argument 'data'"`` or ``"result"``.
+    reason : str
+        The underlying error, as text.
+    """
+
+    def __init__(self, what: str, reason: str = "") -> None:
+        super().__init__(what, reason)
+        self.what = what
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return (
+            f"could not serialise {self.what}: {self.reason}. Pass a value that "
+            "pickles (plain data, numpy arrays, module-level classes), or use the "
+            "thread executor, which does not serialise"
+        )
+
+
+class StagingError(ParslError):
+    """Moving a file in or out for a task failed.
+
+    Parameters
+    ----------
+    url : str
+        The file's URL.
+    reason : str
+        The cause.
+    """
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(url, reason)
+        self.url = url
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"staging of {self.url} failed: {self.reason}"
+
+
+class AppException(ParslError):
+    """An app raised, or ran into, an exception of its own (Parsl's base name)."""
+
+
+class AppTimeout(AppException):
+    """An app ran longer than its ``walltime``."""
+
+
+class AppBadFormatting(AppException):
+    """A bash app's command string could not be built."""
+
+
+class BashAppNoReturn(AppException):
+    """A bash app's body did not return a command string."""
+
+
+class BadStdStreamFile(AppException):
+    """A ``stdout=``/``stderr=`` specification is invalid or cannot be opened.
+
+    Parameters
+    ----------
+    spec : str
+        The offending specification, as text.
+    reason : str
+        Why it is invalid and what to pass instead.
+    """
+
+    def __init__(self, spec: str, reason: str) -> None:
+        super().__init__(spec, reason)
+        self.spec = spec
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"bad std stream {self.spec}: {self.reason}"
+
+
+class BashExitFailure(AppException):
+    """A bash app's command exited with a non-zero code.
+
+    Parameters
+    ----------
+    app_name : str
+        The app's name.
+    exitcode : int
+        The command's exit code (negative: killed by that signal).
+    """
+
+    def __init__(self, app_name: str, exitcode: int) -> None:
+        super().__init__(app_name, exitcode)
+        self.app_name = app_name
+        self.exitcode = exitcode
+
+    def __str__(self) -> str:
+        return f"bash app {self.app_name} failed with unix exit code {self.exitcode}"
+
+
+class MissingOutputs(AppException):
+    """A bash app finished but did not create every file named in ``outputs=``.
+
+    Parameters
+    ----------
+    reason : str
+        Which app, and what it means.
+    outputs : sequence
+        The missing files.
+    """
+
+    def __init__(self, reason: str, outputs: Sequence[Any]) -> None:
+        super().__init__(reason, list(outputs))
+        self.reason = reason
+        self.outputs = list(outputs)
+
+    def __str__(self) -> str:
+        names = ", ".join(str(o) for o in self.outputs)
+        return f"{self.reason}: missing {names}"
+
+
+class DependencyError(ParslError):
+    """A task could not run because a task it depends on failed.
+
+    The message names the chain of task ids back to the root failure, and the
+    root exception is attached as ``__cause__``.
+
+    Parameters
+    ----------
+    dependent_exceptions_tids : sequence of (exception, tid)
+        The failed dependencies (Parsl's shape); ``tid`` may be None for a
+        plain future that is not a task.
+    task_id : int
+        The task that could not run.
+    """
+
+    def __init__(
+        self, dependent_exceptions_tids: Sequence[tuple[BaseException, int | None]], task_id: int
+    ) -> None:
+        pairs = list(dependent_exceptions_tids)
+        super().__init__(pairs, task_id)
+        self.dependent_exceptions_tids = pairs
+        self.task_id = task_id
+        root = _root_cause(pairs)
+        if root is not None:
+            self.__cause__ = root
+
+    def chain(self) -> list[int | str]:
+        """The task ids from this task back to the first failure."""
+        out: list[int | str] = [self.task_id]
+        if not self.dependent_exceptions_tids:
+            return out
+        exc, tid = self.dependent_exceptions_tids[0]
+        if isinstance(exc, (DependencyError, JoinError)):
+            return out + exc.chain()
+        return out + [tid if tid is not None else "future"]
+
+    def __str__(self) -> str:
+        links = " <- ".join(f"task {t}" if isinstance(t, int) else str(t) for t in self.chain())
+        root = _root_cause(self.dependent_exceptions_tids)
+        what = f"{type(root).__name__}: {root}" if root is not None else "unknown error"
+        more = len(self.dependent_exceptions_tids) - 1
+        extra = f" (and {more} more failed dependencies)" if more > 0 else ""
+        return f"{links} failed: {what}{extra}"
+
+
+class JoinError(DependencyError):
+    """A future returned by a join app's body failed."""
+
+    def __str__(self) -> str:
+        return "join app " + super().__str__()
+
+
+def _root_cause(pairs: Sequence[tuple[BaseException, int | None]]) -> BaseException | None:
+    if not pairs:
+        return None
+    exc = pairs[0][0]
+    while isinstance(exc, DependencyError) and exc.dependent_exceptions_tids:
+        exc = exc.dependent_exceptions_tids[0][0]
+    return exc

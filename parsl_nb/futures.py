@@ -1,0 +1,159 @@
+"""``AppFuture`` and ``DataFuture``: real ``concurrent.futures.Future`` objects.
+
+They work with ``concurrent.futures.wait``/``as_completed``,
+``asyncio.wrap_future`` and ``await``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Generator
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from .data.files import File
+    from .dataflow.taskrecord import TaskRecord
+
+__all__ = ["AppFuture", "DataFuture"]
+
+T = TypeVar("T")
+
+
+class _Awaitable(Future[T]):
+    def __await__(self) -> Generator[Any, None, T]:
+        return asyncio.wrap_future(self).__await__()
+
+
+class AppFuture(_Awaitable[T]):
+    """The future of one app call: resolves to the app's return value.
+
+    Examples
+    --------
+    >>> fut = double(21)          # returns at once  # doctest: +SKIP
+    >>> fut.result()              # waits for the task  # doctest: +SKIP
+    42
+    """
+
+    def __init__(self, task_record: TaskRecord) -> None:
+        super().__init__()
+        self.task_record = task_record
+        self._outputs: list[DataFuture] = []
+
+    @property
+    def tid(self) -> int:
+        """The task id."""
+        return self.task_record.tid
+
+    def task_status(self) -> str:
+        """The task's state in Parsl's spelling, for example ``'exec_done'``."""
+        return self.task_record.status.label
+
+    @property
+    def outputs(self) -> list[DataFuture]:
+        """One :class:`DataFuture` per ``File`` passed in ``outputs=``."""
+        return self._outputs
+
+    @property
+    def stdout(self) -> Any:
+        """The ``stdout=`` target of the call (a path), or None."""
+        return self.task_record.stdout
+
+    @property
+    def stderr(self) -> Any:
+        """The ``stderr=`` target of the call (a path), or None."""
+        return self.task_record.stderr
+
+    def cancel(self) -> bool:
+        """Cancel the task if it can still be stopped.
+
+        A task that has not been launched always can: it ends ``CANCELLED``
+        and its dependants end ``DEP_FAIL``. A running task can be stopped
+        only where its executor supports it (the engine executor does).
+
+        Returns
+        -------
+        bool
+            True if the task is now cancelled.
+        """
+        dfk = self.task_record.dfk
+        if dfk is None:
+            return super().cancel()
+        return bool(dfk.cancel_task(self.task_record))
+
+    def _set_cancelled(self) -> bool:
+        return super().cancel()
+
+    def __getitem__(self, key: Any) -> AppFuture[Any]:
+        """A future of ``self.result()[key]``, as in Parsl."""
+        return self.task_record.dfk.deferred("getitem", self, key)
+
+    def __getattr__(self, name: str) -> AppFuture[Any]:
+        # Parsl lifts public attribute access onto the result; private and
+        # dunder names stay plain so Python's protocols keep working.
+        if name.startswith("_") or "task_record" not in self.__dict__:
+            raise AttributeError(name)
+        return self.task_record.dfk.deferred("getattr", self, name)
+
+    def __repr__(self) -> str:
+        rec = self.task_record
+        state = rec.status.label
+        extra = ""
+        if self.done() and not self.cancelled():
+            exc = self.exception()
+            extra = f" raised {type(exc).__name__}" if exc else f" returned {type(self.result()).__name__}"
+        return f"<AppFuture task {rec.tid} {rec.app_name} state={state}{extra}>"
+
+
+class DataFuture(_Awaitable["File"]):
+    """A file an app will produce: resolves to the ``File`` when the app ends.
+
+    Pass it in ``inputs=`` of another app to wait for the file; if the
+    producing app fails, the DataFuture raises the same exception.
+    """
+
+    def __init__(self, fut: AppFuture[Any], file_obj: File, tid: int | None = None) -> None:
+        super().__init__()
+        self._file = file_obj
+        self.parent = fut
+        self._tid = tid if tid is not None else fut.tid
+        fut.add_done_callback(self._parent_done)
+
+    def _parent_done(self, fut: Future[Any]) -> None:
+        if fut.cancelled():
+            super().cancel()
+        elif fut.exception() is not None:
+            self.set_exception(fut.exception())
+        else:
+            self.set_result(self._file)
+
+    @property
+    def tid(self) -> int:
+        """The id of the task that produces the file."""
+        return self._tid
+
+    @property
+    def file_obj(self) -> File:
+        """The ``File`` (available at once, before the file exists)."""
+        return self._file
+
+    @property
+    def filepath(self) -> str:
+        """Local path of the file."""
+        return self._file.filepath
+
+    @property
+    def filename(self) -> str:
+        """Base name of the file."""
+        return self._file.filename
+
+    def cancel(self) -> bool:
+        """Cancel the producing task (see :meth:`AppFuture.cancel`)."""
+        return self.parent.cancel()
+
+    def __fspath__(self) -> str:
+        return self._file.filepath
+
+    def __repr__(self) -> str:
+        state = "done" if self.done() else "pending"
+        return f"<DataFuture {self._file.filepath} of task {self._tid} {state}>"
