@@ -49,7 +49,7 @@ def count_primes(lo: int, hi: int, inputs: list[Any] | None = None) -> int:
 
 
 @python_app
-def total(*counts: int) -> int:
+def total(*counts: Any) -> int:
     """Add the counts of the fan-out."""
     return sum(counts)
 
