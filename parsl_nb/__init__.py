@@ -13,6 +13,7 @@ from .data.files import File
 from .dataflow.kernel import DataFlowKernel
 from .dataflow.loader import DataFlowKernelLoader, clear, dfk, load, wait_for_current_tasks
 from .dataflow.states import TaskState
+from .executors.threads import ThreadPoolExecutor
 from .futures import AppFuture, DataFuture
 
 __version__ = "0.1.0"
@@ -25,7 +26,9 @@ __all__ = [
     "DataFlowKernelLoader",
     "DataFuture",
     "File",
+    "HighThroughputExecutor",
     "TaskState",
+    "ThreadPoolExecutor",
     "bash_app",
     "clear",
     "dfk",
@@ -37,6 +40,15 @@ __all__ = [
     "set_stream_logger",
     "wait_for_current_tasks",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The engine executor needs ipyparallel: import it only when asked for.
+    if name in ("HighThroughputExecutor", "EngineExecutor"):
+        from . import executors
+
+        return getattr(executors, name)
+    raise AttributeError(f"module 'parsl_nb' has no attribute {name!r}")
 
 
 def load_ipython_extension(ipython: Any) -> None:
