@@ -31,6 +31,19 @@ class TaskState(enum.IntEnum):
     DEP_FAIL = 9
     CANCELLED = 10
 
+    # Parsl's spelling of the members, as aliases: ``States.exec_done``.
+    unsched = 0
+    pending = 1
+    launched = 2
+    running = 3
+    joining = 4
+    fail_retryable = 5
+    exec_done = 6
+    memo_done = 7
+    failed = 8
+    dep_fail = 9
+    cancelled = 10
+
     # Parsl compares ``record['status'].name`` against lower-case strings.
     @property
     def label(self) -> str:
