@@ -265,20 +265,29 @@ class DependencyError(ParslError):
     def chain(self) -> list[int | str]:
         """The task ids from this task back to the first failure."""
         out: list[int | str] = [self.task_id]
-        if not self.dependent_exceptions_tids:
-            return out
-        exc, tid = self.dependent_exceptions_tids[0]
-        if isinstance(exc, (DependencyError, JoinError)):
-            return out + exc.chain()
-        return out + [tid if tid is not None else "future"]
+        err: DependencyError = self
+        while err.dependent_exceptions_tids:  # a loop, not recursion: chains may be long
+            exc, tid = err.dependent_exceptions_tids[0]
+            if not isinstance(exc, DependencyError):
+                out.append(tid if tid is not None else "future")
+                break
+            err = exc
+            out.append(err.task_id)
+        return out
 
     def __str__(self) -> str:
-        links = " <- ".join(f"task {t}" if isinstance(t, int) else str(t) for t in self.chain())
+        links = [f"task {t}" if isinstance(t, int) else str(t) for t in self.chain()]
+        if len(links) > _MAX_LINKS:
+            hidden = len(links) - _MAX_LINKS + 1
+            links = [*links[:_MAX_LINKS - 3], f"... ({hidden} more)", *links[-2:]]
         root = _root_cause(self.dependent_exceptions_tids)
         what = f"{type(root).__name__}: {root}" if root is not None else "unknown error"
         more = len(self.dependent_exceptions_tids) - 1
         extra = f" (and {more} more failed dependencies)" if more > 0 else ""
-        return f"{links} failed: {what}{extra}"
+        return f"{' <- '.join(links)} failed: {what}{extra}"
+
+
+_MAX_LINKS = 10
 
 
 class JoinError(DependencyError):

@@ -24,6 +24,17 @@ class _Awaitable(Future[T]):
     def __await__(self) -> Generator[Any, None, T]:
         return asyncio.wrap_future(self).__await__()
 
+    def _cancel_and_notify(self) -> bool:
+        # Future.cancel() alone leaves the state CANCELLED, which
+        # concurrent.futures.wait/as_completed do not count as done; an
+        # executor would move it on, so do that here.
+        if not Future.cancel(self):
+            return False
+        with self._condition:
+            if self._state == "CANCELLED":
+                self.set_running_or_notify_cancel()
+        return True
+
 
 class AppFuture(_Awaitable[T]):
     """The future of one app call: resolves to the app's return value.
@@ -78,11 +89,11 @@ class AppFuture(_Awaitable[T]):
         """
         dfk = self.task_record.dfk
         if dfk is None:
-            return super().cancel()
+            return self._cancel_and_notify()
         return bool(dfk.cancel_task(self.task_record))
 
     def _set_cancelled(self) -> bool:
-        return super().cancel()
+        return self._cancel_and_notify()
 
     def __getitem__(self, key: Any) -> AppFuture[Any]:
         """A future of ``self.result()[key]``, as in Parsl."""
@@ -121,7 +132,7 @@ class DataFuture(_Awaitable["File"]):
 
     def _parent_done(self, fut: Future[Any]) -> None:
         if fut.cancelled():
-            super().cancel()
+            self._cancel_and_notify()
         elif fut.exception() is not None:
             self.set_exception(fut.exception())
         else:

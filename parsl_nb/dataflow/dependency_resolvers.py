@@ -48,15 +48,19 @@ def _deep_gather(obj: Any, out: list[Future[Any]] | None = None) -> list[Future[
 
 
 def _deep_unwrap(obj: Any) -> Any:
+    # A container without futures is returned as is (not a copy): thread apps
+    # may mutate the caller's objects, as with Parsl.
     if isinstance(obj, Future):
         return obj.result()
     if isinstance(obj, dict):
-        return _rebuild_mapping(obj)
-    if isinstance(obj, (list, set, frozenset)):
-        return _rebuild(obj, [_deep_unwrap(x) for x in obj])
-    if isinstance(obj, tuple):
+        return _unwrap_mapping(obj)
+    if isinstance(obj, (list, tuple, set, frozenset)):
         items = [_deep_unwrap(x) for x in obj]
-        return type(obj)(*items) if hasattr(obj, "_fields") else _rebuild(obj, items)
+        if all(new is old for new, old in zip(items, obj, strict=True)):
+            return obj
+        if isinstance(obj, tuple) and hasattr(obj, "_fields"):
+            return type(obj)(*items)
+        return _rebuild(obj, items)
     return obj
 
 
@@ -67,8 +71,11 @@ def _rebuild(obj: Any, items: list[Any]) -> Any:
         return type(obj).__mro__[1](items) if len(type(obj).__mro__) > 1 else items
 
 
-def _rebuild_mapping(obj: dict[Any, Any]) -> Any:
-    new = {_deep_unwrap(k): _deep_unwrap(v) for k, v in obj.items()}
+def _unwrap_mapping(obj: dict[Any, Any]) -> Any:
+    pairs = [(k, v, _deep_unwrap(k), _deep_unwrap(v)) for k, v in obj.items()]
+    if all(nk is k and nv is v for k, v, nk, nv in pairs):
+        return obj
+    new = {nk: nv for _, _, nk, nv in pairs}
     try:
         return type(obj)(new)
     except TypeError:

@@ -173,7 +173,9 @@ class DataFlowKernel:
         if deps:
             unwrap = self._resolver.traverse_to_unwrap
             record.args = tuple(unwrap(a) for a in record.args)
-            record.kwargs = {k: unwrap(v) for k, v in record.kwargs.items()}
+            # items of inputs= are unwrapped one by one, also by the shallow resolver (as in Parsl)
+            record.kwargs = {k: [unwrap(x) for x in v] if k == "inputs" and isinstance(v, (list, tuple))
+                             else unwrap(v) for k, v in record.kwargs.items()}
         if record.memoize and self._serve_from_memo(record):
             return
         self._launch(record)

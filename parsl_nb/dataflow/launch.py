@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import Any
@@ -12,7 +14,33 @@ from ..apps.base import AUTO_LOGNAME
 from ..data.files import File
 from .taskrecord import TaskRecord
 
-__all__ = ["Countdown", "deferred_getattr", "deferred_getitem", "failures_of", "std_target"]
+__all__ = ["Countdown", "deferred_getattr", "deferred_getitem", "failures_of", "run_flat", "std_target"]
+
+logger = logging.getLogger(__name__)
+_flat = threading.local()
+
+
+def run_flat(fn: Callable[[], None]) -> None:
+    """Run ``fn`` now, or after the ``run_flat`` call already running on this thread.
+
+    Ending a task runs its dependants' callbacks, which may end them at once
+    (a dependency failure, a memo hit), and so on down the graph. Queueing
+    the nested calls keeps a chain of any length at constant stack depth.
+    """
+    queue: deque[Callable[[], None]] | None = getattr(_flat, "queue", None)
+    if queue is not None:
+        queue.append(fn)
+        return
+    queue = _flat.queue = deque([fn])
+    try:
+        while queue:
+            step = queue.popleft()
+            try:
+                step()
+            except Exception:  # one broken callback must not strand the tasks queued after it
+                logger.exception("task callback %r failed", step)
+    finally:
+        _flat.queue = None
 
 
 class Countdown:
@@ -31,7 +59,7 @@ class Countdown:
             self._left -= 1
             fire = self._left == 0
         if fire:
-            self._then()
+            run_flat(self._then)
 
 
 def failures_of(futures: Sequence[Future[Any]]) -> list[tuple[BaseException, int | None]]:

@@ -1,0 +1,113 @@
+"""AppFuture and DataFuture with the standard library's future tools, and cancel()."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures as cf
+
+import pytest
+
+from parsl_nb import AppFuture, DataFuture, File, python_app
+from parsl_nb.errors import DependencyError
+
+
+@python_app
+def square(x):
+    return x * x
+
+
+@python_app
+def record(**kwargs):
+    return dict(kwargs)
+
+
+def test_futures_are_concurrent_futures(dfk):
+    futures = [square(i) for i in range(5)]
+    assert all(isinstance(f, cf.Future) and isinstance(f, AppFuture) for f in futures)
+    done, not_done = cf.wait(futures, timeout=10)
+    assert len(done) == 5 and not not_done
+    assert sorted(f.result() for f in cf.as_completed(futures, timeout=10)) == [0, 1, 4, 9, 16]
+
+
+def test_futures_in_asyncio(dfk):
+    async def main():
+        direct = await square(3)
+        wrapped = await asyncio.wrap_future(square(4))
+        gathered = await asyncio.gather(square(5), square(6))
+        return direct, wrapped, gathered
+
+    assert asyncio.run(main()) == (9, 16, [25, 36])
+
+
+def test_getitem_and_getattr_are_futures(dfk):
+    @python_app
+    def make():
+        class Box:
+            size = 7
+
+        return {"a": [10, 20], "box": Box()}
+
+    fut = make()
+    item = fut["a"]
+    assert isinstance(item, AppFuture)
+    assert item[1].result(timeout=10) == 20
+    assert fut["box"].size.result(timeout=10) == 7
+    with pytest.raises(KeyError):
+        fut["missing"].result(timeout=10)
+    with pytest.raises(AttributeError):
+        fut._private  # private names are not lifted onto the result
+
+
+def test_cancel_before_start(dfk):
+    gate = cf.Future()
+    waiting = square(gate)
+    dependant = square(waiting)
+    assert waiting.task_status() == "pending"
+    assert waiting.cancel() is True
+    assert waiting.cancelled() and waiting.done()
+    assert waiting.task_status() == "cancelled"
+    with pytest.raises(cf.CancelledError):
+        waiting.result(timeout=1)
+    with pytest.raises(DependencyError, match=f"task {dependant.tid} <- task {waiting.tid}"):
+        dependant.result(timeout=10)
+    assert dependant.task_status() == "dep_fail"
+    assert waiting.cancel() is True  # cancelling twice is fine
+    gate.set_result(2)  # the late dependency must not revive the task
+    assert waiting.task_status() == "cancelled"
+
+
+def test_cancelled_future_works_with_wait_and_as_completed(dfk):
+    gate = cf.Future()
+    waiting = square(gate)
+    assert waiting.cancel()
+    done, not_done = cf.wait([waiting], timeout=5)
+    assert done == {waiting} and not not_done
+    assert list(cf.as_completed([waiting], timeout=5)) == [waiting]
+
+
+def test_cancel_a_finished_task_returns_false(dfk):
+    fut = square(2)
+    assert fut.result(timeout=10) == 4
+    assert fut.cancel() is False
+    assert fut.task_status() == "exec_done"
+
+
+def test_cancel_cancels_data_futures(dfk, tmp_path):
+    @python_app
+    def produce(gate, outputs=()):
+        return gate
+
+    gate = cf.Future()
+    fut = produce(gate, outputs=[File(str(tmp_path / "x"))])
+    out = fut.outputs[0]
+    assert isinstance(out, DataFuture)
+    assert out.cancel() is True
+    assert fut.cancelled() and out.cancelled()
+    assert cf.wait([out], timeout=5).done == {out}
+
+
+def test_repr_says_state(dfk):
+    fut = square(3)
+    fut.result(timeout=10)
+    text = repr(fut)
+    assert f"task {fut.tid}" in text and "square" in text and "exec_done" in text
