@@ -178,6 +178,10 @@ class DataFlowKernel:
                              else unwrap(v) for k, v in record.kwargs.items()}
         if record.memoize and self._serve_from_memo(record):
             return
+        if self.cleanup_called:  # executors are going away: a task not launched yet is cancelled
+            if self._set_state(record, S.CANCELLED, detail="kernel cleaned up"):
+                self._cancel_future(record)
+            return
         self._launch(record)
 
     def _serve_from_memo(self, record: TaskRecord) -> bool:
@@ -261,6 +265,9 @@ class DataFlowKernel:
             self._finish_failed(record, handler_exc, S.FAILED)
             return
         if record.fail_cost > self.config.retries:
+            self._finish_failed(record, exc, S.FAILED)
+            return
+        if self.cleanup_called:  # no new try on executors that are shutting down
             self._finish_failed(record, exc, S.FAILED)
             return
         if self._set_state(record, S.FAIL_RETRYABLE, detail=repr(exc)):
@@ -397,10 +404,9 @@ class DataFlowKernel:
             return
         self.cleanup_called = True
         logger.info("DataFlowKernel %s cleaning up", self.run_id)
+        self._cancel_all((S.UNSCHED, S.PENDING, S.FAIL_RETRYABLE))
         self._shutdown_executors()
-        for record in list(self.tasks.values()):
-            if not record.final and self._set_state(record, S.CANCELLED):
-                self._cancel_future(record)
+        self._cancel_all(None)
         self.time_completed = time.time()
         self.events.close()
         atexit.unregister(self.atexit_cleanup)
@@ -410,6 +416,11 @@ class DataFlowKernel:
         logger.info("DataFlowKernel %s cleaned up", self.run_id)
         if self._log is not None:
             self._log.close()
+
+    def _cancel_all(self, states: tuple[TaskState, ...] | None) -> None:
+        for record in list(self.tasks.values()):
+            if not record.final and self._set_state(record, S.CANCELLED, expect=states, detail="kernel cleaned up"):
+                self._cancel_future(record)
 
     def _shutdown_executors(self) -> None:
         for label, ex in list(self.executors.items()):

@@ -55,6 +55,7 @@ class ThreadPoolExecutor(Executor):
         """Create the thread pool."""
         self.run_dir = context.run_dir
         self._running = context.task_running
+        self._closed = False  # the same Config may be loaded again after parsl_nb.clear()
         self._pool = cf.ThreadPoolExecutor(self.max_threads, self.thread_name_prefix)
 
     def submit_task(self, task: TaskSpec) -> cf.Future[Any]:

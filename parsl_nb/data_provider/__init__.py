@@ -1,0 +1,1 @@
+"""Parsl's module path ``parsl.data_provider`` (see ``parsl_nb.data``)."""
