@@ -1,0 +1,41 @@
+"""The Jupyter surface: magics, rich displays, kernel lifecycle and tracebacks.
+
+``%load_ext parsl_nb`` calls :func:`load_ipython_extension`. The functions
+behind the magics are in :mod:`parsl_nb.jupyter.control`, for scripts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["load_ipython_extension", "unload_ipython_extension"]
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Register the magics, the shutdown hooks and the task traceback renderer.
+
+    Parameters
+    ----------
+    ipython : InteractiveShell
+        The shell (``get_ipython()``).
+
+    Examples
+    --------
+    In a notebook cell::
+
+        %load_ext parsl_nb
+        %parsl_load threads
+    """
+    from . import lifecycle, tracebacks
+    from .magics import ParslMagics
+
+    ipython.register_magics(ParslMagics)
+    lifecycle.install(ipython)
+    tracebacks.install(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """Stop rendering task tracebacks specially (``%unload_ext parsl_nb``); magics stay."""
+    from . import tracebacks
+
+    tracebacks.uninstall(ipython)
