@@ -111,3 +111,57 @@ def test_repr_says_state(dfk):
     fut.result(timeout=10)
     text = repr(fut)
     assert f"task {fut.tid}" in text and "square" in text and "exec_done" in text
+
+
+@pytest.mark.parametrize("walltime", [None, 30])
+def test_cancel_task_queued_behind_a_busy_thread(run_dir, walltime):
+    """Thread-only: one worker thread is held busy, so the second task is launched but not started."""
+    import threading
+
+    import parsl_nb as parsl
+    from parsl_nb.config import Config
+    from parsl_nb.executors import ThreadPoolExecutor
+
+    parsl.load(Config(executors=[ThreadPoolExecutor(max_threads=1)], run_dir=run_dir))
+    release = threading.Event()
+    ran = []
+
+    @python_app
+    def hold():
+        release.wait(10)
+
+    @python_app
+    def queued(walltime=None):
+        ran.append(1)
+
+    busy = hold()
+    extra = {"walltime": walltime} if walltime else {}
+    fut = queued(**extra)
+    assert fut.task_status() == "launched"
+    assert fut.cancel() is True
+    assert fut.task_status() == "cancelled"
+    release.set()
+    busy.result(timeout=10)
+    parsl.clear()  # waits for the pool: a task that was wrongly left queued would run now
+    assert ran == []
+
+
+def test_cancel_running_thread_task_is_refused(thread_dfk):
+    """Thread-only: a running thread cannot be stopped, so cancel() says so."""
+    import threading
+
+    release = threading.Event()
+
+    @python_app
+    def hold(walltime=None):
+        release.wait(10)
+        return "finished"
+
+    from .conftest import wait_until
+
+    for fut in (hold(), hold(walltime=30)):
+        wait_until(lambda fut=fut: fut.task_status() == "running")
+        assert fut.cancel() is False
+        assert fut.task_status() == "running"
+    release.set()
+    assert hold().result(timeout=10) == "finished"

@@ -163,3 +163,28 @@ def test_thread_apps_share_memory(thread_dfk):
     first.result()
     record(make(), seen).result()  # a dependency in another argument must not copy `seen`
     assert seen == ["a", "made"]
+
+
+def test_walltime_counts_from_start_not_from_queueing(run_dir):
+    """Thread-only: a task waiting for a free thread is not timed yet."""
+    import threading
+
+    from parsl_nb.config import Config
+    from parsl_nb.executors import ThreadPoolExecutor
+
+    parsl.load(Config(executors=[ThreadPoolExecutor(max_threads=1)], run_dir=run_dir))
+    release = threading.Event()
+
+    @python_app
+    def hold():
+        release.wait(10)
+
+    @python_app
+    def quick():
+        return "ok"
+
+    busy = hold()
+    fut = quick(walltime=0.2)
+    threading.Timer(0.5, release.set).start()
+    busy.result(timeout=10)
+    assert fut.result(timeout=10) == "ok"

@@ -238,9 +238,13 @@ class DataFlowKernel:
     def _complete(self, record: TaskRecord, result: Any) -> None:
         if not self._set_state(record, S.EXEC_DONE):
             return
+        if record.memoize and record.hashsum is not None:
+            # remembered before the future resolves, so a call made as soon as
+            # result() returns is served from the memo table
+            done: Future[Any] = Future()
+            done.set_result(result)
+            self.memoizer.update(record.hashsum, done)
         self._resolve(record, result)
-        if record.memoize and record.hashsum is not None and record.app_fu is not None:
-            self.memoizer.update(record.hashsum, record.app_fu)
 
     def _resolve(self, record: TaskRecord, result: Any) -> None:
         record.time_returned = time.time()

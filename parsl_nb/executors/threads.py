@@ -71,12 +71,16 @@ class ThreadPoolExecutor(Executor):
         if pool is None or self._closed:
             raise ExecutorError(self.label, "it is shut down (its DataFlowKernel was cleaned up); "
                                 "load a new kernel with parsl_nb.load() to run more tasks")
-        fut = pool.submit(self._run, task.tid, task.func, task.args, task.kwargs)
-        if task.walltime is not None:
-            return _with_deadline(fut, task.walltime, task.app_name)
-        return fut
+        if task.walltime is None:
+            return pool.submit(self._run, task.tid, task.func, task.args, task.kwargs)
+        out = _DeadlineFuture(task.walltime, task.app_name)
+        out.attach(pool.submit(self._run, task.tid, task.func, task.args, task.kwargs, out))
+        return out
 
-    def _run(self, tid: int, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    def _run(self, tid: int, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
+             deadline: _DeadlineFuture | None = None) -> Any:
+        if deadline is not None:
+            deadline.start_clock()
         self._running(tid)
         return func(*args, **kwargs)
 
@@ -100,32 +104,50 @@ class ThreadPoolExecutor(Executor):
         return f"ThreadPoolExecutor(label={self.label!r}, max_threads={self.max_threads})"
 
 
-def _with_deadline(fut: cf.Future[Any], walltime: float, name: str) -> cf.Future[Any]:
-    """A future that fails with AppTimeout at the deadline if ``fut`` is late.
+class _DeadlineFuture(cf.Future[Any]):
+    """The future of a task with a walltime, counted from the moment the task starts.
 
-    The thread itself cannot be killed; the walltime wrapper inside the task
-    interrupts it as soon as Python code runs again.
+    It fails with AppTimeout at the deadline if the task is late. The thread
+    itself cannot be killed; the walltime wrapper inside the task interrupts it
+    as soon as Python code runs again. Cancelling it cancels the queued task.
     """
-    out: cf.Future[Any] = cf.Future()
 
-    def expire() -> None:
-        if not out.done():
-            _settle(out, exc=AppTimeout(f"app {name} exceeded its walltime of {walltime} s"))
+    def __init__(self, walltime: float, name: str) -> None:
+        super().__init__()
+        self.walltime = walltime
+        self.name = name
+        self.inner: cf.Future[Any] | None = None
+        self._timer: threading.Timer | None = None
 
-    timer = threading.Timer(walltime, expire)
-    timer.daemon = True
-    timer.start()
+    def attach(self, inner: cf.Future[Any]) -> None:
+        """Follow the pool's future of the task."""
+        self.inner = inner
+        inner.add_done_callback(self._copy)
 
-    def copy(src: cf.Future[Any]) -> None:
-        timer.cancel()
+    def start_clock(self) -> None:
+        """Called by the worker thread as the task starts."""
+        timer = threading.Timer(self.walltime, self._expire)
+        timer.daemon = True
+        self._timer = timer
+        timer.start()
+
+    def cancel(self) -> bool:
+        """Cancel only if the task has not started (a running thread cannot be stopped)."""
+        if self.cancelled():
+            return True
+        return self.inner is not None and self.inner.cancel() and super().cancel()
+
+    def _expire(self) -> None:
+        _settle(self, exc=AppTimeout(f"app {self.name} exceeded its walltime of {self.walltime} s"))
+
+    def _copy(self, src: cf.Future[Any]) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
         if src.cancelled():
-            out.cancel()
-        else:
-            exc = src.exception()
-            _settle(out, exc=exc) if exc is not None else _settle(out, result=src.result())
-
-    fut.add_done_callback(copy)
-    return out
+            cf.Future.cancel(self)
+            return
+        exc = src.exception()
+        _settle(self, exc=exc) if exc is not None else _settle(self, result=src.result())
 
 
 def _settle(fut: cf.Future[Any], result: Any = None, exc: BaseException | None = None) -> None:
