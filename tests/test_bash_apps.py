@@ -150,3 +150,30 @@ def test_walltime_not_reached(dfk):
         return "sleep 0.01"
 
     assert quick(walltime=10).result(timeout=10) == 0
+
+
+def test_body_sees_the_auto_logname_path_and_memo_ignores_it(dfk):
+    @bash_app(cache=True)
+    def where(stdout=AUTO_LOGNAME):
+        return f"echo {stdout}"
+
+    first = where()
+    first.result(timeout=10)
+    with open(first.stdout) as f:
+        assert f.read().strip() == first.stdout
+    again = where()
+    again.result(timeout=10)
+    assert again.task_status() == "memo_done"
+
+
+def test_std_autopath_from_config(make_config, tmp_path):
+    import parsl_nb as parsl
+
+    def autopath(record, kind):
+        return str(tmp_path / f"custom_{record.tid}.{kind}")
+
+    parsl.load(make_config(std_autopath=autopath))
+    fut = echo("custom", stdout=AUTO_LOGNAME)
+    fut.result(timeout=10)
+    assert fut.stdout == str(tmp_path / f"custom_{fut.tid}.stdout")
+    assert (tmp_path / f"custom_{fut.tid}.stdout").read_text() == "custom\n"

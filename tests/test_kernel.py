@@ -284,3 +284,10 @@ def test_task_counts_and_repr(dfk):
     inc(1).result(timeout=10)
     assert dfk.task_counts() == {"exec_done": 1}
     assert "exec_done=1" in repr(dfk)
+
+
+def test_load_without_config_uses_threads_under_cwd_runinfo(run_dir):
+    kernel = parsl.load()
+    assert inc(1).result(timeout=10) == 2
+    assert kernel.run_dir == os.path.join(os.path.abspath("runinfo"), "000")
+    assert [type(e).__name__ for e in kernel.config.executors] == ["ThreadPoolExecutor"]

@@ -78,12 +78,14 @@ class TimeLimited:
             signal.signal(signal.SIGALRM, previous)
 
     def _with_async_exception(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        ident = threading.get_ident()
+        ident = ctypes.c_ulong(threading.get_ident())
+        lock = threading.Lock()
         finished = threading.Event()
 
         def interrupt() -> None:
-            if not finished.is_set():
-                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), ctypes.py_object(AppTimeout))
+            with lock:
+                if not finished.is_set():
+                    ctypes.pythonapi.PyThreadState_SetAsyncExc(ident, ctypes.py_object(AppTimeout))
 
         timer = threading.Timer(self.walltime, interrupt)
         timer.daemon = True
@@ -93,8 +95,12 @@ class TimeLimited:
         except AppTimeout:
             raise self._timeout() from None
         finally:
-            finished.set()
             timer.cancel()
+            with lock:
+                finished.set()
+                # an interrupt that arrived as the function returned must not
+                # go off later in the worker thread's own loop
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ident, None)
 
 
 def _decorate(cls: type[AppBase[Any, Any]], function: Callable[..., Any] | None,

@@ -112,6 +112,7 @@ class DataFlowKernel:
         record.walltime = spec.walltime
         record.stdout = std_target(spec.stdout, record, "stdout", self.run_dir, self.config.std_autopath)
         record.stderr = std_target(spec.stderr, record, "stderr", self.run_dir, self.config.std_autopath)
+        _auto_lognames_into_kwargs(record, spec)
         record.func = app.executed_function(spec, record.stdout, record.stderr)
         self._func_hashes[tid] = app.func_hash
         fut: AppFuture[Any] = AppFuture(record)
@@ -455,3 +456,15 @@ class DataFlowKernel:
         execs = [x for x in self.executors if x != _INTERNAL]
         return f"<DataFlowKernel {state} run_dir={self.run_dir} executors={execs} tasks: {counts or 'none'}>"
 
+
+def _auto_lognames_into_kwargs(record: TaskRecord, spec: CallSpec) -> None:
+    """As in Parsl: a body that declares ``stdout``/``stderr`` sees the path AUTO_LOGNAME chose.
+
+    The chosen path names the task id, so it is left out of the memo key.
+    """
+    from ..apps.base import AUTO_LOGNAME
+
+    for kind in ("stdout", "stderr"):
+        if getattr(spec, kind) is AUTO_LOGNAME and kind in record.kwargs:
+            record.kwargs[kind] = getattr(record, kind)
+            record.ignore_for_cache = [*record.ignore_for_cache, kind]
