@@ -40,6 +40,12 @@ def wait_until(cond: Callable[[], Any], timeout: float = 10.0, interval: float =
         time.sleep(interval)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "threads_only: relies on the thread executor (shared memory, thread names); runs once"
+    )
+
+
 @pytest.fixture(autouse=True)
 def _no_kernel_leaks() -> Iterator[None]:
     """Every test starts and ends with no kernel loaded."""

@@ -113,6 +113,7 @@ def test_repr_says_state(dfk):
     assert f"task {fut.tid}" in text and "square" in text and "exec_done" in text
 
 
+@pytest.mark.threads_only
 @pytest.mark.parametrize("walltime", [None, 30])
 def test_cancel_task_queued_behind_a_busy_thread(run_dir, walltime):
     """Thread-only: one worker thread is held busy, so the second task is launched but not started."""
@@ -146,6 +147,7 @@ def test_cancel_task_queued_behind_a_busy_thread(run_dir, walltime):
     assert ran == []
 
 
+@pytest.mark.threads_only
 def test_cancel_running_thread_task_is_refused(thread_dfk):
     """Thread-only: a running thread cannot be stopped, so cancel() says so."""
     import threading

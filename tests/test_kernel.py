@@ -126,6 +126,7 @@ def test_exit_mode_skip_leaves_kernel_loaded(make_config):
     assert parsl.dfk() is kernel
 
 
+@pytest.mark.threads_only
 def test_cleanup_cancels_dependants_of_running_tasks(thread_dfk):
     """Thread-only: a task blocks on an Event until cleanup has begun."""
     release = threading.Event()
@@ -175,6 +176,7 @@ def test_config_validation(options, match):
         Config(**options)
 
 
+@pytest.mark.threads_only
 def test_thread_executor_validation():
     with pytest.raises(ConfigError, match="max_threads"):
         ThreadPoolExecutor(max_threads=0)
@@ -191,6 +193,7 @@ def test_unknown_executor_label(dfk):
         lost()
 
 
+@pytest.mark.threads_only
 def test_executor_labels_route_tasks(run_dir):
     config = Config(executors=[ThreadPoolExecutor(label="a"), ThreadPoolExecutor(label="b")], run_dir=run_dir)
     parsl.load(config)

@@ -136,6 +136,8 @@ def test_plain_parsl_script_runs_unchanged(tmp_path):
         ("parsl_nb.data_provider.files", ["File"]),
         ("parsl_nb.executors.threads", ["ThreadPoolExecutor"]),
         ("parsl_nb.config", ["Config"]),
+        ("parsl_nb.dataflow.memoization", ["id_for_memo"]),
+        ("parsl_nb.configs.local_threads", ["config"]),
     ],
 )
 def test_parsl_module_paths(module, names):
@@ -143,4 +145,15 @@ def test_parsl_module_paths(module, names):
 
     mod = importlib.import_module(module)
     for name in names:
-        assert getattr(mod, name) is getattr(importlib.import_module("parsl_nb"), name, getattr(mod, name))
+        obj = getattr(mod, name)
+        if name in parsl_nb.__all__:
+            assert obj is getattr(parsl_nb, name)
+
+
+def test_ready_made_local_threads_config_loads_twice(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    from parsl_nb.configs.local_threads import config
+
+    for _ in range(2):
+        with parsl_nb.load(config):
+            assert parsl_nb.python_app(abs)(-3).result(timeout=10) == 3

@@ -146,6 +146,7 @@ def test_generator_and_async_functions_are_refused():
         python_app(coro)
 
 
+@pytest.mark.threads_only
 def test_thread_apps_share_memory(thread_dfk):
     """Thread-only: apps see and mutate the notebook's own objects."""
     seen = []
@@ -165,6 +166,7 @@ def test_thread_apps_share_memory(thread_dfk):
     assert seen == ["a", "made"]
 
 
+@pytest.mark.threads_only
 def test_walltime_counts_from_start_not_from_queueing(run_dir):
     """Thread-only: a task waiting for a free thread is not timed yet."""
     import threading

@@ -1,0 +1,1 @@
+"""Ready-made configurations, at Parsl's module paths (``parsl.configs.local_threads``)."""
