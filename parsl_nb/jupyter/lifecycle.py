@@ -26,8 +26,12 @@ __all__ = ["install", "kill_children", "shutdown"]
 logger = logging.getLogger(__name__)
 _done = threading.Event()
 _installed = False
-CLEANUP_BUDGET = 3.0
-"""Seconds the kernel's cleanup may take at shutdown before the processes are ended anyway."""
+CLEANUP_BUDGET = 1.5
+"""Seconds the kernel's cleanup may take at shutdown before the processes are ended anyway.
+
+jupyter_client sends SIGTERM 2.5 s after its shutdown request (half of
+``shutdown_wait_time``); everything here must be done by then.
+"""
 
 
 def kill_children(timeout: float = 1.0) -> list[int]:
@@ -93,7 +97,8 @@ def shutdown(reason: str = "shutdown") -> None:
     worker.join(CLEANUP_BUDGET)
     if worker.is_alive():
         logger.warning("parsl_nb: cleanup still running after %.0f s; ending child processes", CLEANUP_BUDGET)
-    kill_children()
+    kill_children(timeout=0.5)
+    worker.join(0.5)  # the cleanup usually ends once its commands are gone
 
 
 def _wrap_do_shutdown(kernel: Any) -> None:

@@ -39,7 +39,7 @@ def _parser(prog: str, description: str, usage: str | None = None) -> _Parser:
 def _load_parser() -> _Parser:
     p = _parser("%parsl_load", "Load a kernel from a preset (threads, local) or an expression giving a Config; "
                 "a kernel loaded before is shut down first.",
-                usage="%parsl_load [threads | local | EXPRESSION] [--cancel | --wait]")
+                usage="%(prog)s [threads | local | EXPRESSION] [--cancel | --wait]")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--cancel", dest="running", action="store_const", const="cancel",
                       help="cancel the previous kernel's unfinished tasks (default)")
