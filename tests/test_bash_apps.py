@@ -177,3 +177,12 @@ def test_std_autopath_from_config(make_config, tmp_path):
     fut.result(timeout=10)
     assert fut.stdout == str(tmp_path / f"custom_{fut.tid}.stdout")
     assert (tmp_path / f"custom_{fut.tid}.stdout").read_text() == "custom\n"
+
+
+def test_unopenable_std_stream_fails_the_task(dfk, tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    fut = echo("x", stdout=str(blocker / "out.txt"))
+    with pytest.raises(BadStdStreamFile, match="writable"):
+        fut.result(timeout=10)
+    assert fut.task_status() == "failed"

@@ -129,3 +129,13 @@ def test_default_config_is_deep(run_dir):
     assert Config(run_dir=run_dir).dependency_resolver is None  # None selects the deep resolver
     with parsl.load(Config(run_dir=run_dir)):
         assert show([inc(1)]).result(timeout=10) == (([2],), {})
+
+
+def test_dependency_error_counts_every_failed_dependency(dfk):
+    bad = [cf.Future() for _ in range(3)]
+    for i, f in enumerate(bad):
+        f.set_exception(ValueError(i))
+    fut = show(*bad)
+    with pytest.raises(DependencyError, match=r"\(and 2 more failed dependencies\)") as info:
+        fut.result(timeout=10)
+    assert len(info.value.dependent_exceptions_tids) == 3

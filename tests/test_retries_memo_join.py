@@ -47,6 +47,10 @@ def test_retries_until_success(make_config, counter_file):
     assert record.try_id == 2 and record.fail_count == 2
     assert [h.split(":")[0] for h in record.fail_history] == ["RuntimeError", "RuntimeError"]
     assert fut.task_status() == "exec_done"
+    states = [state for state, _ in record.history]
+    assert states.count(parsl.TaskState.FAIL_RETRYABLE) == 2
+    assert states.count(parsl.TaskState.LAUNCHED) == 3
+    assert parsl.dfk().graph.nodes[fut.tid]["tries"] == 3
 
 
 def test_retries_exhausted_raises_last_error(make_config, counter_file):
