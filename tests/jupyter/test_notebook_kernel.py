@@ -201,3 +201,20 @@ def test_cell_apps_on_local_engines(kernel: Kernel) -> None:
     kernel.kc.stop_channels()
     kernel.km.shutdown_kernel(now=False)
     assert _gone(kids, timeout=15) == []
+
+
+def _has_rich_repr() -> bool:
+    from parsl_nb import AppFuture, DataFlowKernel
+
+    return all(hasattr(c, "_repr_mimebundle_") or hasattr(c, "_repr_html_") for c in (AppFuture, DataFlowKernel))
+
+
+@pytest.mark.skipif(not _has_rich_repr(),
+                    reason="AppFuture/DataFlowKernel do not delegate to parsl_nb.jupyter.reprs yet")
+def test_futures_and_kernel_display_as_html(kernel: Kernel) -> None:
+    kernel.ok(SQUARE)
+    reply = kernel.ok("f = square(5); f.result(); f")
+    assert 'data-state="exec_done"' in reply.html and "square" in reply.html and "25" in reply.html
+    assert "AppFuture task 0 square: exec_done" in reply.text
+    reply = kernel.ok("parsl_nb_dfk = __import__('parsl_nb').dfk(); parsl_nb_dfk")
+    assert "parsl-nb-kernel" in reply.html and "runinfo" in reply.html
