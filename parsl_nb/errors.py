@@ -251,6 +251,8 @@ class DependencyError(ParslError):
         The task that could not run.
     """
 
+    _label = "Dependency failure"
+
     def __init__(
         self, dependent_exceptions_tids: Sequence[tuple[BaseException, int | None]], task_id: int
     ) -> None:
@@ -284,7 +286,7 @@ class DependencyError(ParslError):
         what = f"{type(root).__name__}: {root}" if root is not None else "unknown error"
         more = len(self.dependent_exceptions_tids) - 1
         extra = f" (and {more} more failed dependencies)" if more > 0 else ""
-        return f"{' <- '.join(links)} failed: {what}{extra}"
+        return f"{self._label} for task {self.task_id}: {' <- '.join(links)} failed: {what}{extra}"
 
 
 _MAX_LINKS = 10
@@ -293,8 +295,7 @@ _MAX_LINKS = 10
 class JoinError(DependencyError):
     """A future returned by a join app's body failed."""
 
-    def __str__(self) -> str:
-        return "join app " + super().__str__()
+    _label = "Join failure"
 
 
 def _root_cause(pairs: Sequence[tuple[BaseException, int | None]]) -> BaseException | None:

@@ -91,7 +91,7 @@ def test_dependency_error_names_the_chain(dfk):
         leaf.result(timeout=10)
     err = info.value
     expected = f"task {leaf.tid} <- task {middle.tid} <- task {root.tid} failed: ZeroDivisionError"
-    assert str(err).startswith(expected)
+    assert str(err).startswith(f"Dependency failure for task {leaf.tid}: {expected}")
     assert isinstance(err.__cause__, ZeroDivisionError)
     assert err.__cause__ is root.exception()
     assert err.chain() == [leaf.tid, middle.tid, root.tid]

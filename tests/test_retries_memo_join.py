@@ -224,7 +224,7 @@ def test_join_app_inner_failure_raises_join_error(dfk):
     with pytest.raises(JoinError) as info:
         fut.result(timeout=10)
     assert isinstance(info.value.__cause__, OSError)
-    assert str(info.value).startswith(f"join app task {fut.tid} <- task")
+    assert str(info.value).startswith(f"Join failure for task {fut.tid}: task {fut.tid} <- task")
     assert fut.task_status() == "failed"
 
 
