@@ -107,7 +107,8 @@ def test_dependency_error_message_after_pickle():
     zero = ZeroDivisionError("division by zero")
     err = errors.DependencyError([(errors.DependencyError([(zero, 1)], 3), 3)], 7)
     back = pickle.loads(pickle.dumps(err))
-    assert str(back) == "Dependency failure for task 7: task 7 <- task 3 <- task 1 failed: ZeroDivisionError: division by zero"
+    assert str(back) == ("Dependency failure for task 7: task 7 <- task 3 <- task 1 failed: "
+                         "ZeroDivisionError: division by zero")
     assert isinstance(back.__cause__, ZeroDivisionError)
 
 
