@@ -21,6 +21,11 @@ import os
 import threading
 from typing import Any
 
+import psutil
+
+from ..dataflow.loader import DataFlowKernelLoader
+from .control import cancel, current
+
 __all__ = ["install", "kill_children", "shutdown"]
 
 logger = logging.getLogger(__name__)
@@ -42,8 +47,6 @@ def kill_children(timeout: float = 1.0) -> list[int]:
     list of int
         The pids that were still alive.
     """
-    import psutil
-
     try:
         children = psutil.Process(os.getpid()).children(recursive=True)
     except psutil.Error:
@@ -58,8 +61,6 @@ def kill_children(timeout: float = 1.0) -> list[int]:
 
 
 def _signal(proc: Any, how: str) -> None:
-    import psutil
-
     try:
         getattr(proc, how)()
     except psutil.Error:
@@ -67,9 +68,8 @@ def _signal(proc: Any, how: str) -> None:
 
 
 def _cleanup_kernel() -> None:
-    from ..dataflow.loader import DataFlowKernelLoader
-    from .control import cancel, current
-
+    # everything used here is imported at install time: an import while the
+    # interpreter shuts down can block on the import lock
     dfk = current()
     if dfk is None:
         return
