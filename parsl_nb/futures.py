@@ -95,6 +95,11 @@ class AppFuture(_Awaitable[T]):
     def _set_cancelled(self) -> bool:
         return self._cancel_and_notify()
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from .jupyter.reprs import future_mimebundle
+
+        return future_mimebundle(self)
+
     def __getitem__(self, key: Any) -> AppFuture[Any]:
         """A future of ``self.result()[key]``, as in Parsl."""
         return self.task_record.dfk.deferred("getitem", self, key)
@@ -161,6 +166,11 @@ class DataFuture(_Awaitable["File"]):
     def cancel(self) -> bool:
         """Cancel the producing task (see :meth:`AppFuture.cancel`)."""
         return self.parent.cancel()
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from .jupyter.reprs import datafuture_html, datafuture_text, mimebundle
+
+        return mimebundle(datafuture_text(self), datafuture_html(self))
 
     def __fspath__(self) -> str:
         return self._file.filepath

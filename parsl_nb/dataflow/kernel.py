@@ -450,6 +450,11 @@ class DataFlowKernel:
             self.wait_for_current_tasks()
         self.cleanup()
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from ..jupyter.reprs import kernel_html, kernel_text, mimebundle
+
+        return mimebundle(kernel_text(self), kernel_html(self))
+
     def __repr__(self) -> str:
         counts = ", ".join(f"{k}={v}" for k, v in sorted(self.task_counts().items()))
         state = "cleaned up" if self.cleanup_called else "running"

@@ -87,6 +87,11 @@ class Executor(abc.ABC):
         """Tasks launched here that have not finished."""
         return 0
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from ..jupyter.reprs import executor_html, executor_text, mimebundle
+
+        return mimebundle(executor_text(self), executor_html(self))
+
     def status_summary(self) -> dict[str, Any]:
         """A plain summary for status displays: kind, workers, blocks."""
         return {"label": self.label, "kind": type(self).__name__}
