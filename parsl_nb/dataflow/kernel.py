@@ -348,7 +348,7 @@ class DataFlowKernel:
         """Cancel a task: always possible before launch, on running tasks where the executor can."""
         fut = record.app_fu
         if record.final:
-            return fut is not None and fut.cancelled()
+            return record.status is S.CANCELLED
         if self._set_state(record, S.CANCELLED, expect=(S.UNSCHED, S.PENDING, S.FAIL_RETRYABLE)):
             self._cancel_future(record)
             return True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -63,7 +64,7 @@ class TaskRecord:
         "depends", "status", "history", "try_id", "fail_count", "fail_cost",
         "fail_history", "time_invoked", "time_returned", "try_time_launched",
         "try_time_returned", "memoize", "hashsum", "ignore_for_cache", "join",
-        "resource_specification", "app_fu", "exec_fu", "dfk", "walltime",
+        "resource_specification", "_fut", "_fut_ref", "exec_fu", "dfk", "walltime",
         "stdout", "stderr", "engine", "block", "description", "_lock", "__weakref__",
     )
 
@@ -93,7 +94,8 @@ class TaskRecord:
         self.ignore_for_cache: list[str] = []
         self.join = False
         self.resource_specification: dict[str, Any] = {}
-        self.app_fu: AppFuture[Any] | None = None
+        self._fut: AppFuture[Any] | None = None
+        self._fut_ref: weakref.ref[AppFuture[Any]] | None = None
         self.exec_fu: Future[Any] | None = None
         self.dfk: Any = None
         self.walltime: float | None = None
@@ -127,11 +129,31 @@ class TaskRecord:
         """Whether the task reached a final state."""
         return self.status in FINAL_STATES
 
+    @property
+    def app_fu(self) -> AppFuture[Any] | None:
+        """The task's future (after release, only while the caller still holds it)."""
+        if self._fut is not None:
+            return self._fut
+        return self._fut_ref() if self._fut_ref is not None else None
+
+    @app_fu.setter
+    def app_fu(self, fut: AppFuture[Any] | None) -> None:
+        self._fut = fut
+        self._fut_ref = None
+
     def release(self) -> None:
-        """Drop what a finished task no longer needs (function, arguments)."""
+        """Drop what a finished task no longer needs.
+
+        The function, arguments and executor future go; the AppFuture is kept
+        only weakly, so a result the caller has dropped is freed with it.
+        """
         self.func = None
         self.args = ()
+        self.kwargs = {}
         self.exec_fu = None
+        if self._fut is not None:
+            self._fut_ref = weakref.ref(self._fut)
+            self._fut = None
 
     def __getitem__(self, key: str) -> Any:
         try:

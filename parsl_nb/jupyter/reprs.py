@@ -265,7 +265,7 @@ def status_html(st: Any) -> str:
 def _task_row(r: TaskRecord) -> tuple[str, str, str, str, str, str]:
     fut = r.app_fu
     return (str(r.tid), r.app_name, r.status.label, r.executor or "-", f"{run_time(r):.2f} s",
-            outcome(fut) if fut is not None else "")
+            outcome(fut) if fut is not None else (r.fail_history[-1] if r.fail_history else ""))
 
 
 _TASK_COLUMNS = ("tid", "app", "state", "executor", "time", "result / error")
