@@ -7,6 +7,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from .states import TaskState
 
@@ -15,20 +16,28 @@ __all__ = ["BlockEvent", "Event", "EventBus", "Subscription", "TaskEvent"]
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Event:
-    """Base of every event: when it happened (``time.time()``)."""
+    """Base of every event: when it happened (``time.time()``).
+
+    Events are shared by every subscriber: treat them as read-only. (They are
+    not frozen dataclasses because a frozen ``__init__`` costs 3x as much, on
+    the path of every task.)
+    """
 
     time: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TaskEvent(Event):
     """A task moved from state ``old`` to state ``new``.
 
     ``try_id`` counts tries from 0; ``executor`` is the label the task was sent
-    to (empty before launch); ``depends`` lists the task ids it waits on, and is
-    filled only on the first event of a task (``old is None``).
+    to (empty before launch); ``depends`` lists the task ids it waits on, and
+    ``call`` holds the call's :class:`~parsl_nb.apps.base.CallSpec` (arguments,
+    ``inputs``, ``outputs``); both are filled only on the first event of a task
+    (``old is None``). ``call`` is a reference, not a copy: read it, never
+    change it.
     """
 
     tid: int
@@ -39,9 +48,10 @@ class TaskEvent(Event):
     executor: str = ""
     depends: tuple[int, ...] = ()
     detail: str = ""
+    call: Any = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class BlockEvent(Event):
     """A block (one provider job) of an executor changed state."""
 
