@@ -100,9 +100,7 @@ class AppBase(Generic[P, R]):
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> AppFuture[R]:
         """Submit a task for this call and return its future at once."""
-        from ..dataflow.loader import DataFlowKernelLoader
-
-        dfk = self.data_flow_kernel or DataFlowKernelLoader.dfk()
+        dfk = self.data_flow_kernel or _loaded_dfk()
         return dfk.submit(self, args, dict(kwargs))
 
     def split_call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> CallSpec:
@@ -128,6 +126,18 @@ class AppBase(Generic[P, R]):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.__name__}>"
+
+
+def _loaded_dfk() -> DataFlowKernel:
+    global _loader
+    if _loader is None:  # imported on first use: dataflow imports this module
+        from ..dataflow.loader import DataFlowKernelLoader
+
+        _loader = DataFlowKernelLoader
+    return _loader.dfk()
+
+
+_loader: Any = None
 
 
 def _check_function(func: Any, kind: str) -> None:

@@ -19,7 +19,7 @@ from ..executors.threads import ThreadPoolExecutor
 from ..futures import AppFuture, DataFuture
 from .dependency_resolvers import DEEP_DEPENDENCY_RESOLVER, DependencyResolver
 from .events import EventBus, Subscriber, Subscription, TaskEvent
-from .launch import Countdown, failures_of, std_target
+from .launch import AUTO_LOGNAME, Countdown, failures_of, std_target
 from .memo import Memoizer
 from .rundir import RunLog, make_run_dir
 from .states import TaskState
@@ -123,7 +123,7 @@ class DataFlowKernel:
         record.depends = [d.tid for d in deps if isinstance(d, (AppFuture, DataFuture))]
         self.tasks[tid] = record
         self.events.publish(TaskEvent(record.time_invoked, tid, record.app_name, None, S.UNSCHED,
-                                      executor=label, depends=tuple(record.depends)))
+                                      executor=label, depends=tuple(record.depends), call=spec))
         self._set_state(record, S.PENDING)
         self._when_done(deps, lambda: self._launch_if_ready(record, deps))
         return fut
@@ -467,8 +467,8 @@ def _auto_lognames_into_kwargs(record: TaskRecord, spec: CallSpec) -> None:
 
     The chosen path names the task id, so it is left out of the memo key.
     """
-    from ..apps.base import AUTO_LOGNAME
-
+    if spec.stdout is not AUTO_LOGNAME and spec.stderr is not AUTO_LOGNAME:
+        return
     for kind in ("stdout", "stderr"):
         if getattr(spec, kind) is AUTO_LOGNAME and kind in record.kwargs:
             record.kwargs[kind] = getattr(record, kind)

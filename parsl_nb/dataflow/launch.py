@@ -14,7 +14,7 @@ from ..apps.base import AUTO_LOGNAME
 from ..data.files import File
 from .taskrecord import TaskRecord
 
-__all__ = ["Countdown", "deferred_getattr", "deferred_getitem", "failures_of", "run_flat", "std_target"]
+__all__ = ["AUTO_LOGNAME", "Countdown", "deferred_getattr", "deferred_getitem", "failures_of", "run_flat", "std_target"]
 
 logger = logging.getLogger(__name__)
 _flat = threading.local()
