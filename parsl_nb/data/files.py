@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from typing import Any
 from urllib.parse import urlparse
@@ -19,18 +20,27 @@ class File:
     Parameters
     ----------
     url : str or os.PathLike
-        A local path (relative paths are kept relative) or a URL.
+        A local path (relative paths are kept relative) or a URL. Remote
+        schemes (``http``, ``https``, ``ftp``, ``rsync``, ``zip``) are staged
+        in or out by tasks of their own (see :mod:`parsl_nb.data.staging`).
+        A URL fragment such as ``#sha256=<hex>`` sets ``checksum``.
+    checksum : str, optional
+        Expected digest of the content, ``"<algorithm>:<hex>"`` (any
+        :mod:`hashlib` algorithm, for example ``"sha256:9f86..."``). A
+        staged-in copy that does not match fails with ``StagingError``.
 
     Examples
     --------
     >>> f = File("data/out.txt")
     >>> f.filepath, f.filename, f.scheme
     ('data/out.txt', 'out.txt', 'file')
+    >>> File("https://example.org/a.csv#sha256=ab12").checksum
+    'sha256:ab12'
     """
 
-    __slots__ = ("url", "scheme", "netloc", "path", "filename", "local_path")
+    __slots__ = ("url", "scheme", "netloc", "path", "filename", "local_path", "checksum")
 
-    def __init__(self, url: str | os.PathLike[str]) -> None:
+    def __init__(self, url: str | os.PathLike[str], checksum: str | None = None) -> None:
         if isinstance(url, File):
             url = url.url  # type: ignore[has-type]
         if not isinstance(url, (str, os.PathLike)):
@@ -46,6 +56,8 @@ class File:
         self.path = parsed.path if is_url else text
         self.filename = os.path.basename(self.path)
         self.local_path: str | None = None
+        fragment = parsed.fragment if is_url else ""
+        self.checksum = _check_checksum(checksum if checksum is not None else _from_fragment(fragment), text)
 
     @property
     def filepath(self) -> str:
@@ -61,7 +73,7 @@ class File:
 
     def cleancopy(self) -> File:
         """A copy without any staging state (Parsl's name)."""
-        return File(self.url)
+        return File(self.url, self.checksum)
 
     def __fspath__(self) -> str:
         return self.filepath
@@ -82,5 +94,26 @@ class File:
         return {k: getattr(self, k) for k in self.__slots__}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        self.checksum = None  # pickles made before checksums existed
         for k, v in state.items():
             setattr(self, k, v)
+
+
+def _from_fragment(fragment: str) -> str | None:
+    """``sha256=<hex>`` (or ``sha256:<hex>``) from a URL fragment; None for other fragments."""
+    for sep in ("=", ":"):
+        algo, found, digest = fragment.partition(sep)
+        if found and algo.lower() in hashlib.algorithms_available:
+            return f"{algo.lower()}:{digest}"
+    return None
+
+
+def _check_checksum(checksum: str | None, url: str) -> str | None:
+    if checksum is None:
+        return None
+    algo, found, digest = str(checksum).replace("=", ":", 1).partition(":")
+    if not found or algo.lower() not in hashlib.algorithms_available or not digest:
+        msg = (f"checksum of File({url!r}) must look like 'sha256:<hex digest>' with a hashlib "
+               f"algorithm (got {checksum!r})")
+        raise ValueError(msg)
+    return f"{algo.lower()}:{digest.lower()}"
