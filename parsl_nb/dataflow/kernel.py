@@ -13,6 +13,7 @@ from concurrent.futures import Future, wait
 from typing import TYPE_CHECKING, Any
 
 from ..config import Config
+from ..data.staging.manager import DataManager
 from ..errors import ConfigError, DependencyError, JoinError
 from ..executors.base import Executor, ExecutorContext, TaskSpec
 from ..executors.threads import ThreadPoolExecutor
@@ -67,6 +68,7 @@ class DataFlowKernel:
         self._next_tid = itertools.count()
         self._resolver: DependencyResolver = self.config.dependency_resolver or DEEP_DEPENDENCY_RESOLVER
         self.memoizer = Memoizer(enabled=self.config.app_cache)
+        self.data_manager = DataManager(self)
         self._func_hashes: dict[int, str] = {}
         self._outputs_of: dict[int, list[Any]] = {}
         self.cleanup_called = False
@@ -101,6 +103,7 @@ class DataFlowKernel:
             )
         spec = app.split_call(args, kwargs)
         label = self._choose_executor(app)
+        self.data_manager.stage_in(spec, label)  # remote Files -> DataFutures of stage_in tasks
         tid = next(self._next_tid)
         record = TaskRecord(tid, app.__name__, app.func, spec.args, spec.kwargs, app.executors)
         record.executor = label
@@ -126,6 +129,8 @@ class DataFlowKernel:
                                       executor=label, depends=tuple(record.depends), call=spec))
         self._set_state(record, S.PENDING)
         self._when_done(deps, lambda: self._launch_if_ready(record, deps))
+        if fut._outputs:
+            self.data_manager.stage_out(fut, label)  # remote outputs: stage_out tasks after this one
         return fut
 
     def _choose_executor(self, app: AppBase[Any, Any]) -> str:
