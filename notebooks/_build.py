@@ -1,0 +1,1311 @@
+"""Write the teaching notebooks from the cell lists below: ``python notebooks/_build.py``.
+
+Each notebook is a list of cells: ``md(text)`` for prose, ``code(source)`` for
+code. The files are written without outputs; commit them as written. Cells
+marked ``UPGRADE`` use a stand-in from ``_teaching.py`` until the real piece of
+parsl_nb lands (engines, plots, widgets, providers, checkpoints).
+"""
+
+from __future__ import annotations
+
+import pathlib
+import sys
+import textwrap
+
+import nbformat
+
+HERE = pathlib.Path(__file__).parent
+
+
+def md(text: str) -> nbformat.NotebookNode:
+    return nbformat.v4.new_markdown_cell(textwrap.dedent(text).strip())
+
+
+def code(*parts: str) -> nbformat.NotebookNode:
+    return nbformat.v4.new_code_cell("\n".join(textwrap.dedent(p).strip("\n") for p in parts).strip())
+
+
+def write(name: str, cells: list[nbformat.NotebookNode]) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    nb.cells = cells
+    for i, cell in enumerate(nb.cells):
+        cell.id = f"nb{name[:2]}-{i:02d}"
+    nbformat.validate(nb)
+    nbformat.write(nb, HERE / name)
+
+
+TIMELINE = '''
+try:
+    from parsl_nb.plot import timeline      # the real picture (UPGRADE: once parsl_nb.plot lands)
+except ImportError:
+    from _teaching import timeline          # stand-in drawn from the task records
+'''
+
+# --------------------------------------------------------------------------- 01
+NB01 = [
+    md("""
+    # 1. Apps and futures
+
+    A plain Python program does one thing at a time: a call runs to the end before the
+    next line starts. A parsl_nb program is different: **calling an app starts a task and
+    hands you a future at once**, and your program keeps going. You wait only when you ask
+    for a value with `result()`.
+
+    In this notebook you will time the same work written both ways, and draw *what ran
+    when*.
+    """),
+    code("""
+    import time
+
+    import parsl_nb as parsl
+    from parsl_nb import Config, python_app
+    from parsl_nb.executors import ThreadPoolExecutor
+    """),
+    md("""
+    ## The sequential program
+
+    `slow_double` stands for any function that takes a while (here it sleeps half a second).
+    Four calls, one after the other:
+    """),
+    code("""
+    def slow_double(x):
+        time.sleep(0.5)
+        return 2 * x
+
+    t0 = time.perf_counter()
+    sequential = [slow_double(i) for i in range(4)]
+    sequential_time = time.perf_counter() - t0
+    print(sequential, f"in {sequential_time:.2f} s")
+    assert sequential_time >= 2.0   # 4 calls x 0.5 s, one after the other
+    """),
+    md("""
+    ## The concurrent program
+
+    `parsl.load()` starts a *DataFlowKernel*: the object that receives tasks and runs them
+    on an *executor*. Here the executor is a pool of 4 threads in this very process.
+    The `@python_app` decorator turns the function into an app.
+    """),
+    code("""
+    parsl.load(Config(executors=[ThreadPoolExecutor(max_threads=4)]))
+
+    @python_app
+    def double(x):
+        import time
+        time.sleep(0.5)
+        return 2 * x
+    """),
+    code("""
+    t0 = time.perf_counter()
+    futures = [double(i) for i in range(4)]      # four tasks start; nothing waits here
+    submit_time = time.perf_counter() - t0
+    print(f"four calls returned after {submit_time * 1000:.1f} ms")
+    print(futures[0])
+    assert submit_time < 0.25                    # far less than one task's 0.5 s
+    assert not any(f.done() for f in futures)    # the tasks are still sleeping
+    """),
+    md("""
+    Each call gave back an `AppFuture`: a promise of the value. `result()` is the one place
+    where the program waits, and only for that one task.
+    """),
+    code("""
+    concurrent = [f.result() for f in futures]   # the only wait
+    concurrent_time = time.perf_counter() - t0
+    print(concurrent, f"in {concurrent_time:.2f} s")
+    assert concurrent == sequential              # same answers ...
+    assert concurrent_time < sequential_time / 2 # ... in a fraction of the time
+    """),
+    md("""
+    ## What ran when
+
+    Each bar is one task, from the moment a worker started it to the moment it finished.
+    In the sequential program the bars would sit end to end; here they overlap.
+    """),
+    code(TIMELINE, '''
+    timeline(parsl.dfk(), futures, title="four calls of double on four threads")
+    '''),
+    code("""
+    from _teaching import spans
+
+    rows = spans(parsl.dfk(), futures)
+    latest_start = max(start for _, _, start, _ in rows)
+    earliest_end = min(end for _, _, _, end in rows)
+    assert latest_start < earliest_end   # every task started before any finished: they overlapped
+    """),
+    md("""
+    ## A future carries failures too
+
+    If the task raises, `result()` raises the same exception in your cell. Nothing is lost,
+    and nothing is raised until you ask.
+    """),
+    code("""
+    @python_app
+    def inverse(x):
+        return 1 / x
+
+    bad = inverse(0)                     # no error here ...
+    try:
+        bad.result()                     # ... it arrives with the value
+    except ZeroDivisionError as e:
+        print("the task failed:", repr(e))
+    assert isinstance(bad.exception(), ZeroDivisionError)
+    """),
+    code("""
+    parsl.clear()   # shut the kernel down; the next notebook loads its own
+    """),
+    md("""
+    ## Exercises
+
+    1. Load the kernel with `max_threads=2` instead of 4 and run the timed cells again.
+       How long does it take now, and what does the timeline look like? (Notebook 3 comes
+       back to this.)
+    2. Move `print(f.result())` *inside* the loop that submits the tasks. What happens to
+       the total time, and why?
+    3. Futures are real `concurrent.futures.Future` objects: use
+       `concurrent.futures.as_completed(futures)` to print results in the order they finish.
+    """),
+]
+
+# --------------------------------------------------------------------------- 02
+NB02 = [
+    md("""
+    # 2. Dependencies and the task graph
+
+    A future can be passed to another app **before it has a value**. The kernel notices,
+    and holds the new task back until the future is done; then it hands the task the
+    value, not the future. You write ordinary-looking calls; the kernel builds the
+    graph of what must wait for what.
+    """),
+    code("""
+    import time
+
+    import parsl_nb as parsl
+    from parsl_nb import Config, python_app
+    from parsl_nb.executors import ThreadPoolExecutor
+    from _teaching import spans
+
+    parsl.load(Config(executors=[ThreadPoolExecutor(max_threads=4)]))
+
+    @python_app
+    def make(x):
+        import time
+        time.sleep(0.3)
+        return x
+
+    @python_app
+    def square(x):
+        import time
+        time.sleep(0.3)
+        return x * x
+
+    @python_app
+    def total(*values):
+        return sum(values)
+    """),
+    md("""
+    ## A chain
+
+    `square(a)` receives the *future* `a`. Look at the states right after the calls:
+    the second task is `pending`, waiting for the first.
+    """),
+    code("""
+    a = make(3)
+    b = square(a)                 # a future as an argument: b waits for a
+    print(a.task_status(), b.task_status())
+    assert b.task_status() == "pending"
+    print(b.result())
+    assert b.result() == 9
+    """),
+    md("""
+    ## Fan-out and fan-in
+
+    One value feeds many tasks (fan-out); many values feed one task (fan-in). The four
+    `times` tasks run at the same time; `total` cannot start until every one of them is done.
+    """),
+    code("""
+    @python_app
+    def times(x, k):
+        import time
+        time.sleep(0.3)
+        return x * k
+
+    base = make(3)
+    squares = [times(base, k) for k in range(4)]     # fan-out: one value, four tasks
+    answer = total(*squares)                          # fan-in: four values, one task
+    print(answer.result())
+    assert answer.result() == 3 * (0 + 1 + 2 + 3)
+    """),
+    code("""
+    rows = {tid: (start, end) for tid, _, start, end in spans(parsl.dfk())}
+    fan_in_start = rows[answer.tid][0]
+    assert all(rows[s.tid][1] <= fan_in_start for s in squares)   # total waited for every part
+    print(f"total started {fan_in_start:.2f} s after the first task, after all {len(squares)} parts")
+    """),
+    md("""
+    ## The graph the kernel built
+
+    `parsl.dfk().graph` is a snapshot of the task graph as a networkx `DiGraph`; edges
+    run from a dependency to the task that needed it.
+    """),
+    code("""
+    g = parsl.dfk().graph
+    for s in squares:
+        assert g.has_edge(s.tid, answer.tid)
+    print(g.number_of_nodes(), "tasks,", g.number_of_edges(), "dependencies")
+    """),
+    code('''
+    # UPGRADE: the live DAG widget once parsl_nb.widgets lands
+    try:
+        from parsl_nb.widgets import DagWidget
+        view = DagWidget(parsl.dfk())
+    except ImportError:
+        from _teaching import dag
+        view = dag(parsl.dfk())          # a static picture of the same graph
+    view
+    '''),
+    md("""
+    ## Futures inside containers
+
+    parsl_nb looks for futures inside lists, tuples, sets and dicts too (Parsl looks only
+    at the top-level arguments and `inputs=`). So a list of futures can be passed as one
+    argument:
+    """),
+    code("""
+    @python_app
+    def total_of(values):
+        return sum(values)
+
+    listed = total_of([square(make(i)) for i in range(3)])
+    assert listed.result() == 0 + 1 + 4
+    """),
+    md("""
+    ## A failure travels along the edges
+
+    If a task fails, the tasks that depend on it cannot run. They end in the state
+    `dep_fail`, and their error names the chain back to the failure (notebook 7 has more).
+    """),
+    code("""
+    @python_app
+    def broken():
+        raise ValueError("no data")
+
+    downstream = square(broken())
+    try:
+        downstream.result()
+    except Exception as e:
+        print(type(e).__name__, ":", e)
+    assert downstream.task_status() == "dep_fail"
+    """),
+    code("""
+    parsl.clear()
+    """),
+    md("""
+    ## Exercises
+
+    1. Build a chain of 5 `square` calls, each on the previous future. How long does it
+       take, and why can more threads not make it faster?
+    2. Build a binary tree reduction: pairs of values summed by `total`, then pairs of
+       those, down to one. Draw its graph.
+    3. Call `square(a)` where `a` is a *finished* future. Does the kernel still track the
+       dependency? Look at `parsl.dfk().graph`.
+    """),
+]
+
+# --------------------------------------------------------------------------- 03
+NB03 = [
+    md("""
+    # 3. Execution: executors, workers, blocks
+
+    *Concurrent* means tasks are allowed to run at the same time. *Parallel* means they
+    actually do. An **executor** decides how many run at once: it has a fixed number of
+    **workers** (threads, or engine processes), and tasks beyond that wait in its queue.
+    Executors that start workers through a batch scheduler do it in **blocks**: one job
+    that brings up several workers.
+
+    This notebook measures both ideas rather than asserting them.
+    """),
+    code("""
+    import time
+
+    import parsl_nb as parsl
+    from parsl_nb import Config, python_app
+    from parsl_nb.executors import ThreadPoolExecutor
+    from _teaching import separate_memory_executor, spans
+    """, TIMELINE),
+    md("""
+    ## More tasks than workers
+
+    Six tasks that each sleep 0.5 s, on an executor with **two** workers. All six are
+    concurrent (submitted together, none depends on another), but only two can be running at
+    any moment, so they go in three rounds.
+    """),
+    code("""
+    parsl.load(Config(executors=[ThreadPoolExecutor(label="threads", max_threads=2)]))
+
+    @python_app
+    def nap(seconds):
+        import time
+        time.sleep(seconds)
+        return seconds
+
+    t0 = time.perf_counter()
+    naps = [nap(0.5) for _ in range(6)]
+    [f.result() for f in naps]
+    wall = time.perf_counter() - t0
+    print(f"6 tasks x 0.5 s on 2 workers: {wall:.2f} s (= {wall / 0.5:.1f} task lengths)")
+    assert 1.4 <= wall < 2.4, wall        # three rounds of two, not one round of six
+    """),
+    code("""
+    timeline(parsl.dfk(), naps, title="6 naps on 2 workers: three rounds")
+    """),
+    code("""
+    # never more than two tasks running at once
+    rows = spans(parsl.dfk(), naps)
+    def running_at(t):
+        return sum(start <= t < end for _, _, start, end in rows)
+    busiest = max(running_at(start + 1e-3) for _, _, start, _ in rows)
+    print("most tasks running at once:", busiest)
+    assert busiest == 2
+    parsl.clear()
+    """),
+    md("""
+    ## Threads share one interpreter
+
+    Sleeping tasks overlap on threads because a sleeping thread gives the interpreter
+    away. A task that computes in pure Python holds Python's global interpreter lock
+    (GIL), so two such tasks on two threads take turns: concurrent, but not parallel.
+    Separate processes (ipyparallel engines) each have their own interpreter and can use
+    both cores.
+    """),
+    code("""
+    def spin(n):
+        total = 0
+        for i in range(n):
+            total += i * i
+        return total
+
+    N = 3_000_000
+    t0 = time.perf_counter(); spin(N); one = time.perf_counter() - t0
+    print(f"one spin on its own: {one:.2f} s")
+    """),
+    code("""
+    # UPGRADE: when parsl_nb.executors.EngineExecutor lands this gives real local engines;
+    # until then a pool of separate processes stands in for them.
+    others, kind = separate_memory_executor(label="engines", workers=2)
+    print("separate-memory executor:", kind)
+    parsl.load(Config(executors=[ThreadPoolExecutor(label="threads", max_threads=2), others]))
+
+    spin_on_threads = python_app(spin, executors=["threads"])
+    spin_on_others = python_app(spin, executors=["engines"])
+    spin_on_others(10).result()            # start-up of the workers is not part of the timing
+
+    def timed(app):
+        t0 = time.perf_counter()
+        [f.result() for f in [app(N), app(N)]]
+        return time.perf_counter() - t0
+
+    threads_time, others_time = timed(spin_on_threads), timed(spin_on_others)
+    print(f"two spins on 2 threads: {threads_time:.2f} s ({threads_time / one:.1f}x one spin)")
+    print(f"two spins on 2 {kind}:  {others_time:.2f} s ({others_time / one:.1f}x one spin)")
+    assert threads_time / one > 1.5        # the GIL: the threads took turns
+    """),
+    md("""
+    On a machine with two free cores the second line is close to 1x: the two spins ran in
+    parallel. If the machine is busy it is higher. The threads line cannot get below about
+    2x however many cores you have.
+
+    ## Choosing where a task runs
+
+    An app may name the executors it is allowed to use with `executors=[...]` (above:
+    `spin_on_threads` and `spin_on_others` wrap the same function). With several executors
+    and no choice made, the kernel picks one for each task.
+    """),
+    code("""
+    for label, ex in parsl.dfk().executors.items():
+        if not label.startswith("_"):
+            print(label, ex.status_summary())
+    """),
+    md("""
+    ## Blocks
+
+    The engine executor starts its workers in blocks: on this machine a block is a group
+    of local engine processes; on a cluster it is one batch job. It adds blocks when
+    tasks queue up and retires idle ones. `%parsl_scale +1` (or `parsl_nb.jupyter.control.scale`)
+    adds one by hand.
+    """),
+    code("""
+    # UPGRADE: shows blocks once the engine executor lands
+    from parsl_nb.jupyter import control
+
+    try:
+        print(control.scale(+1, executor="engines"))
+        print(parsl.dfk().executors["engines"].status_summary())
+    except Exception as e:
+        print(f"no blocks to show with the {kind} stand-in ({type(e).__name__})")
+    """),
+    code("""
+    parsl.clear()
+    """),
+    md("""
+    ## Exercises
+
+    1. Run the six naps on `max_threads=3` and `max_threads=6`. Predict the wall time first.
+    2. Replace `time.sleep` in `nap` by `spin`. Which of the two executors now gives three
+       rounds of two, and which gives one long round?
+    3. What happens to the timeline if one of the six tasks sleeps 1.5 s and the others 0.25 s?
+    """),
+]
+
+# --------------------------------------------------------------------------- 04
+NB04 = [
+    md("""
+    # 4. Communication: values and files
+
+    Tasks talk to the rest of the program in two ways. **Parameter passing**: arguments go
+    in, the return value comes out through the future. **File passing**: one task writes a
+    file, another reads it, and `File` objects in `inputs=`/`outputs=` tell the kernel about
+    it. Either way the kernel also uses the exchange to **order** the tasks: a task that
+    needs a value or a file waits for it.
+    """),
+    code("""
+    import os
+    import time
+    from dataclasses import dataclass
+
+    import numpy as np
+
+    import parsl_nb as parsl
+    from parsl_nb import Config, File, bash_app, python_app
+    from parsl_nb.executors import ThreadPoolExecutor
+    from _teaching import spans
+
+    parsl.load(Config(executors=[ThreadPoolExecutor(max_threads=4)]))
+    os.makedirs("data", exist_ok=True)
+    """),
+    md("""
+    ## Parameters: numbers, arrays, objects
+
+    Anything can go in and come out. (On engines, arguments and results are serialised
+    with cloudpickle: they must pickle. Notebook 5 looks at what that changes.)
+    """),
+    code("""
+    @dataclass
+    class Sample:
+        name: str
+        values: np.ndarray
+
+    @python_app
+    def describe(sample, scale=1.0):
+        return {"name": sample.name, "mean": float(sample.values.mean() * scale)}
+
+    @python_app
+    def normalise(a):
+        return (a - a.mean()) / a.std()
+
+    s = Sample("run-1", np.arange(10.0))
+    print(describe(s, scale=2).result())
+    z = normalise(np.random.default_rng(0).normal(5, 3, 1000)).result()
+    assert abs(z.mean()) < 1e-9 and abs(z.std() - 1) < 1e-9
+    """),
+    md("""
+    ## Files: `File`, `outputs=`, `inputs=`, `DataFuture`
+
+    A bash app writes a file named in `outputs=`. Its future carries one `DataFuture` per
+    output file in `.outputs`. Passing that DataFuture in `inputs=` of the next app makes it
+    wait until the file is complete.
+    """),
+    code("""
+    @bash_app
+    def write_numbers(n, outputs=()):
+        return f"sleep 0.5; seq 1 {n} > {outputs[0]}"
+
+    @python_app
+    def add_up(inputs=()):
+        with open(inputs[0]) as f:
+            return sum(int(line) for line in f)
+
+    writer = write_numbers(100, outputs=[File("data/numbers.txt")])
+    numbers = writer.outputs[0]
+    print(numbers)                       # a DataFuture: the file is not there yet
+    reader = add_up(inputs=[numbers])
+    print("reader is", reader.task_status())
+    assert reader.result() == 5050
+    """),
+    code("""
+    # the reader started only once the writer had finished
+    rows = {tid: (start, end) for tid, _, start, end in spans(parsl.dfk())}
+    assert rows[reader.tid][0] >= rows[writer.tid][1]
+    print(numbers.result(), "->", numbers.filepath)
+    """),
+    md("""
+    ## Both kinds, side by side
+
+    Passing a value or a file synchronises the same way. Choose files when the data is
+    large, already on disk, or meant for a program that is not Python; choose values
+    otherwise.
+    """),
+    code("""
+    @python_app
+    def make_array(n):
+        return np.arange(n)
+
+    @python_app
+    def save(a, outputs=()):
+        np.save(outputs[0].filepath, a)
+
+    @python_app
+    def load_sum(inputs=()):
+        return int(np.load(inputs[0].filepath).sum())
+
+    by_value = make_array(1000)
+    saved = save(by_value, outputs=[File("data/array.npy")])
+    by_file = load_sum(inputs=saved.outputs)
+    assert by_file.result() == int(by_value.result().sum())
+    """),
+    code("""
+    parsl.clear()
+    """),
+    md("""
+    ## Exercises
+
+    1. Forget `inputs=` and pass the file name as a plain string to `add_up`. What can go
+       wrong, and why does it seem to work sometimes?
+    2. Make a pipeline of three bash apps, each reading the previous file and writing a new
+       one (for example `sort`, then `uniq -c`, then `head`).
+    3. What does `reader.result()` raise if `write_numbers` runs `exit 1`?
+    """),
+]
+
+# --------------------------------------------------------------------------- 05
+NB05 = [
+    md("""
+    # 5. The environment a task runs in
+
+    A task runs somewhere: in some **memory** (the variables and modules it can see), on
+    some **file system**, and with some **services** within reach. On the thread executor
+    a task lives in the notebook's own process and sees everything the notebook sees. On
+    engines it lives in another process, maybe on another machine: it sees only what was
+    sent to it.
+
+    Below, the *same probes* run on threads and on engines, and the answers are collected
+    into one table at the end.
+    """),
+    code("""
+    import os
+    import string
+    import threading
+
+    import parsl_nb as parsl
+    from parsl_nb import Config, python_app
+    from parsl_nb.executors import ThreadPoolExecutor
+
+    # UPGRADE: real local engines once parsl_nb.executors.EngineExecutor lands;
+    # until then separate processes stand in (they behave the same for every probe here).
+    from _teaching import separate_memory_executor
+
+    others, kind = separate_memory_executor(label="engines", workers=2)
+    parsl.load(Config(executors=[ThreadPoolExecutor(label="threads"), others]))
+    print("threads, and", kind)
+    WHERE = ["threads", "engines"]
+    table = {}
+
+    def on_both(func):
+        # the same function as an app on each executor
+        return {w: python_app(func, executors=[w]) for w in WHERE}
+    """),
+    md("""
+    ## Memory: which process?
+    """),
+    code("""
+    def whoami():
+        import os
+        return os.getpid()
+
+    pids = {w: app().result() for w, app in on_both(whoami).items()}
+    table["runs in the notebook's process"] = {w: pids[w] == os.getpid() for w in WHERE}
+    print("notebook", os.getpid(), pids)
+    """),
+    md("""
+    ## Memory: reading a global
+
+    A function defined in the notebook travels to an engine together with the globals it
+    names, as a **copy taken when the task is sent**. So reading works on both, but the
+    engine sees a snapshot, not the live variable.
+    """),
+    code("""
+    answer = 42
+
+    def read_answer():
+        return answer
+
+    seen = {w: app().result() for w, app in on_both(read_answer).items()}
+    table["reads a notebook global"] = {w: seen[w] == 42 for w in WHERE}
+    print(seen)
+    """),
+    md("""
+    ## Memory: writing a global, changing an argument
+
+    On threads a task that changes a shared object changes *the* object. On engines it
+    changes its own copy, which is thrown away when the task ends. If you want a value
+    back, return it.
+    """),
+    code("""
+    counter = {"n": 0}
+
+    def bump():
+        counter["n"] += 1
+
+    for w, app in on_both(bump).items():
+        before = counter["n"]
+        app().result()
+        table.setdefault("its change to a global is seen by the notebook", {})[w] = counter["n"] > before
+
+    def append_to(items):
+        items.append("from the task")
+
+    for w, app in on_both(append_to).items():
+        mine = []
+        app(mine).result()
+        table.setdefault("its change to an argument is seen by the caller", {})[w] = mine == ["from the task"]
+    print(counter, table)
+    """),
+    md("""
+    ## Memory: modules are per process
+
+    A module named by the function is imported again, by name, on the engine: it works if
+    the engine can import it, but whatever the notebook did to the module afterwards stays
+    in the notebook. Parsl's advice "import inside the app" makes this explicit.
+    """),
+    code("""
+    string.teaching_note = "set in the notebook"
+
+    def read_note():
+        import string
+        return getattr(string, "teaching_note", None)
+
+    notes = {w: app().result() for w, app in on_both(read_note).items()}
+    table["sees module state set in the notebook"] = {w: notes[w] is not None for w in WHERE}
+    print(notes)
+    """),
+    md("""
+    ## Memory: things that cannot travel
+
+    A lock, an open file, a database connection belong to one process. A thread task can
+    use the notebook's; an engine task cannot receive them at all.
+    """),
+    code("""
+    lock = threading.Lock()
+
+    def use_lock():
+        with lock:
+            return "locked"
+
+    def works(fut):
+        try:
+            fut.result()
+            return True
+        except Exception as e:
+            print(f"  {type(e).__name__}: {str(e)[:100]}")
+            return False
+
+    table["can use an unpicklable notebook object (a lock)"] = {
+        w: works(app()) for w, app in on_both(use_lock).items()}
+    """),
+    md("""
+    ## File system
+
+    On this machine every worker sees the same disk, so a file written by the notebook can
+    be read by any task. On a cluster that holds only where nodes share a file system
+    (your home or project directory usually, `/tmp` never).
+    """),
+    code("""
+    with open("answer.txt", "w") as f:
+        f.write("42")
+
+    def read_file():
+        with open("answer.txt") as f:
+            return f.read()
+
+    table["reads a file the notebook wrote (same machine)"] = {
+        w: app().result() == "42" for w, app in on_both(read_file).items()}
+    """),
+    md("""
+    ## Services
+
+    A network service (a database, a web API, a message queue) is reached by address, so
+    every task can use it, wherever it runs, if the network lets it through. Here the
+    "service" is a tiny HTTP server started by the notebook on localhost.
+    """),
+    code("""
+    import http.server
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/answer.txt"
+
+    def fetch(url):
+        import urllib.request
+        return urllib.request.urlopen(url, timeout=10).read().decode()
+
+    table["reaches a network service"] = {w: app(url).result() == "42" for w, app in on_both(fetch).items()}
+    server.shutdown()
+    """),
+    md("""
+    ## What each executor shares
+    """),
+    code("""
+    from IPython.display import Markdown
+
+    mark = {True: "yes", False: "no"}
+    lines = [f"| | plain Python | threads | {kind} |", "|---|---|---|---|"]
+    lines += [f"| {q} | yes | {mark[a['threads']]} | {mark[a['engines']]} |" for q, a in table.items()]
+    Markdown("\\n".join(lines))
+    """),
+    code("""
+    # The notebook checks its own claims: threads share everything ...
+    assert all(a["threads"] for a in table.values())
+    # ... engines share the disk and the network here, but not memory
+    memory_rows = [q for q in table if "file" not in q and "service" not in q and "reads a notebook global" not in q]
+    assert not any(table[q]["engines"] for q in memory_rows), table
+    assert table["reads a notebook global"]["engines"]          # a copy travels with the function
+    assert table["reads a file the notebook wrote (same machine)"]["engines"]
+    assert table["reaches a network service"]["engines"]
+    """),
+    code("""
+    parsl.clear()
+    os.remove("answer.txt")
+    """),
+    md("""
+    ## Exercises
+
+    1. Write `good_double(factor, x)` so that it gives the same answer on both executors
+       while `factor` changes in the notebook between calls.
+    2. Change `answer` *while* a long engine task is reading it (make the task sleep
+       first). Which value does it return on each executor?
+    3. Why is `/tmp` a bad place for files that tasks on a cluster share?
+    """),
+]
+
+# --------------------------------------------------------------------------- 06
+NB06 = [
+    md("""
+    # 6. Bash apps
+
+    A bash app's body **returns a command line**; the task runs it with `/bin/bash`. The
+    future resolves to the exit code `0`, or raises if the command fails. Output goes to
+    the files named by `stdout=` and `stderr=`.
+    """),
+    code("""
+    import os
+
+    import parsl_nb as parsl
+    from parsl_nb import AUTO_LOGNAME, Config, File, bash_app
+    from parsl_nb.errors import AppTimeout, BashExitFailure
+    from parsl_nb.executors import ThreadPoolExecutor
+
+    parsl.load(Config(executors=[ThreadPoolExecutor(max_threads=4)]))
+    os.makedirs("out", exist_ok=True)
+    """),
+    md("""
+    ## Commands and their output
+    """),
+    code("""
+    @bash_app
+    def greet(name, stdout=None, stderr=None):
+        return f"echo hello {name}; echo 'a warning' >&2"
+
+    fut = greet("world", stdout="out/greet.out", stderr="out/greet.err")
+    assert fut.result() == 0
+    print(open("out/greet.out").read(), open("out/greet.err").read())
+    assert open("out/greet.out").read() == "hello world\\n"
+    assert open("out/greet.err").read() == "a warning\\n"
+    """),
+    md("""
+    `AUTO_LOGNAME` names the files after the task, inside the kernel's run directory:
+    """),
+    code("""
+    fut = greet("again", stdout=AUTO_LOGNAME, stderr=AUTO_LOGNAME)
+    fut.result()
+    print(fut.stdout)
+    assert open(fut.stdout).read() == "hello again\\n"
+    """),
+    md("""
+    ## Exit codes
+
+    A non-zero exit code fails the task with `BashExitFailure`, which carries the code.
+    """),
+    code("""
+    @bash_app
+    def check(path):
+        return f"test -e {path}"
+
+    assert check(".").result() == 0
+    missing = check("no/such/file")
+    try:
+        missing.result()
+    except BashExitFailure as e:
+        print(e)
+        assert e.exitcode == 1
+    """),
+    md("""
+    ## Files in and out
+
+    The same `inputs=`/`outputs=` as notebook 4: `{outputs[0]}` in the command is the file's
+    path. If the command exits 0 but forgets to create an output, the task fails with
+    `MissingOutputs`.
+    """),
+    code("""
+    @bash_app
+    def shout(inputs=(), outputs=()):
+        return f"tr a-z A-Z < {inputs[0]} > {outputs[0]}"
+
+    up = shout(inputs=[File("out/greet.out")], outputs=[File("out/shout.txt")])
+    print(open(up.outputs[0].result().filepath).read())
+    """),
+    md("""
+    ## Walltime
+
+    `walltime=` (seconds) bounds a task. At the limit the command's whole process group is
+    killed and the task fails with `AppTimeout`.
+    """),
+    code("""
+    import time
+
+    @bash_app
+    def slow(walltime=None):
+        return "sleep 30"
+
+    t0 = time.perf_counter()
+    late = slow(walltime=0.5)
+    try:
+        late.result()
+    except AppTimeout as e:
+        print(e)
+    elapsed = time.perf_counter() - t0
+    assert isinstance(late.exception(), AppTimeout)
+    assert elapsed < 5, elapsed         # killed at 0.5 s, not after 30 s
+    """),
+    code("""
+    parsl.clear()
+    """),
+    md("""
+    ## Exercises
+
+    1. Write a bash app that counts the lines of every file in `inputs=` with `wc -l` and
+       writes the result to its `stdout`.
+    2. What is the exit code of a command killed by `kill -9 $$`? Try it.
+    3. A bash app's body is Python: it may compute the command. Build a command that
+       depends on an argument (for example, add `-n` only when `numbered=True`).
+    """),
+]
+
+# --------------------------------------------------------------------------- 07
+NB07 = [
+    md("""
+    # 7. Errors, retries, dependency failures, memoization, checkpoints
+
+    A workflow runs many tasks; some will fail. parsl_nb keeps every failure in the future
+    of its task, tells dependants *why* they could not run, can try a task again, and can
+    skip work it has already done.
+    """),
+    code("""
+    import os
+    import time
+
+    import parsl_nb as parsl
+    from parsl_nb import Config, python_app
+    from parsl_nb.errors import DependencyError
+    from parsl_nb.executors import ThreadPoolExecutor
+
+    parsl.load(Config(executors=[ThreadPoolExecutor(max_threads=4)], retries=2))
+    """),
+    md("""
+    ## A failure, and everything downstream of it
+    """),
+    code("""
+    @python_app
+    def parse(text):
+        return int(text)
+
+    @python_app
+    def double(x):
+        return 2 * x
+
+    first = parse("seven")
+    second = double(first)
+    third = double(second)
+    try:
+        third.result()
+    except DependencyError as e:
+        print(e)
+        chain = e.chain()
+    assert chain == [third.tid, second.tid, first.tid]
+    assert isinstance(third.exception().__cause__, ValueError)     # the root cause travels along
+    print([f.task_status() for f in (first, second, third)])
+    """),
+    md("""
+    The failing task ended `failed` (after its retries); the two that depended on it never
+    ran and ended `dep_fail`.
+
+    ## Retries
+
+    This kernel was loaded with `retries=2`: a failing task is tried up to 3 times. The app
+    below fails on its first two tries (it counts them in a file) and succeeds on the third.
+    """),
+    code("""
+    @python_app
+    def flaky(path):
+        import os
+        tries = int(open(path).read()) if os.path.exists(path) else 0
+        with open(path, "w") as f:
+            f.write(str(tries + 1))
+        if tries < 2:
+            raise RuntimeError(f"try {tries} failed")
+        return f"succeeded on try {tries}"
+
+    if os.path.exists("tries.txt"):
+        os.remove("tries.txt")
+    ok = flaky("tries.txt")
+    print(ok.result())
+    print(ok.task_record.fail_history)
+    assert ok.result() == "succeeded on try 2"
+    assert ok.task_record.fail_count == 2
+    assert first.task_record.fail_count == 3     # parse("seven") was tried 3 times too
+    os.remove("tries.txt")
+    """),
+    md("""
+    `Config(retry_handler=...)` decides how much each failure costs: return 0 for a failure
+    worth retrying for free, or more than `retries` to give up at once.
+
+    ## Memoization
+
+    An app declared with `cache=True` remembers its results by function and arguments. A
+    second identical call is served from memory: it ends `memo_done` without running.
+    parsl_nb puts the function's *source* in the key, so editing the function in a cell
+    and re-running is never served an old answer.
+    """),
+    code("""
+    @python_app(cache=True)
+    def expensive(x):
+        import time
+        time.sleep(1)
+        return x ** 2
+
+    t0 = time.perf_counter(); a = expensive(12).result(); first_time = time.perf_counter() - t0
+    again = expensive(12)
+    t0 = time.perf_counter(); b = again.result(); second_time = time.perf_counter() - t0
+    print(f"first call {first_time:.2f} s, second call {second_time * 1000:.1f} ms:", again.task_status())
+    assert a == b == 144
+    assert again.task_status() == "memo_done"
+    assert second_time < 0.5
+    """),
+    code("""
+    @python_app(cache=True)
+    def expensive(x):            # edited: same name, new body
+        import time
+        time.sleep(0.1)
+        return x ** 3
+
+    edited = expensive(12)
+    assert edited.result() == 1728 and edited.task_status() == "exec_done"
+    """),
+    md("""
+    ## Checkpoints
+
+    Memoization lasts as long as the kernel. A checkpoint writes the memo table to the run
+    directory, so a later session (`Config(checkpoint_files=...)`) can start from it.
+    """),
+    code("""
+    # UPGRADE: once checkpoints land, write one here and reload it in a new kernel
+    dfk = parsl.dfk()
+    if hasattr(dfk, "checkpoint"):
+        print("checkpoint written to", dfk.checkpoint())
+    else:
+        print("checkpoints are not implemented in this version of parsl_nb yet; "
+              "Config(checkpoint_mode=...) is accepted with Parsl's values")
+    """),
+    code("""
+    parsl.clear()
+    """),
+    md("""
+    ## Exercises
+
+    1. Write a `retry_handler` that gives up at once on `ValueError` but retries
+       `OSError` twice.
+    2. `ignore_for_cache=["verbose"]`: make a cached app whose `verbose` argument does not
+       change the key, and check with `task_status()`.
+    3. In a fan-in of 10 tasks where 2 fail, what does the error of the fan-in task say?
+    """),
+]
+
+# --------------------------------------------------------------------------- 08
+NB08 = [
+    md("""
+    # 8. Workflows in cells: `%%parsl_app` and the line magics
+
+    `%load_ext parsl_nb` adds magics that let a notebook *be* the workflow: each app is a
+    cell, and line magics load, watch and stop the kernel. (See the Jupyter page of the
+    docs for every option.)
+    """),
+    code("""
+    %load_ext parsl_nb
+    %parsl_load threads
+    """),
+    md("""
+    ## Apps as cells
+
+    The magic line is the signature; the cell is the body.
+    """),
+    code("""
+    %%parsl_app make_text(n)
+    import random
+    random.seed(n)
+    words = ["data", "flow", "task", "future", "kernel"]
+    return " ".join(random.choice(words) for _ in range(200))
+    """),
+    code("""
+    %%parsl_app --cache count_words(text)
+    counts = {}
+    for word in text.split():
+        counts[word] = counts.get(word, 0) + 1
+    return counts
+    """),
+    code("""
+    %%parsl_app merge(*tables)
+    total = {}
+    for table in tables:
+        for word, n in table.items():
+            total[word] = total.get(word, 0) + n
+    return total
+    """),
+    code("""
+    %%parsl_app --bash report(path, stdout="report.txt")
+    echo "words in {path}:"; wc -w < {path}
+    """),
+    md("""
+    ## Running the workflow
+    """),
+    code("""
+    texts = [make_text(i) for i in range(5)]
+    merged = merge(*[count_words(t) for t in texts])
+    result = merged.result()
+    print(result)
+    assert sum(result.values()) == 5 * 200
+    """),
+    code("""
+    with open("words.txt", "w") as f:
+        f.write(" ".join(texts[0].result().split()[:50]))
+    assert report("words.txt").result() == 0
+    print(open("report.txt").read())
+    """),
+    md("""
+    ## Watching and steering
+    """),
+    code("""
+    %parsl_status
+    """),
+    code("""
+    %parsl_tasks --app count_words
+    """),
+    md("""
+    Re-running a cached app with the same argument is served from memory:
+    """),
+    code("""
+    again = count_words(texts[0])
+    assert again.result() == count_words(texts[0]).result()
+    assert again.task_status() == "memo_done"
+    """),
+    md("""
+    `%parsl_cancel` stops tasks that have not started. Here a slow task blocks the queue
+    of a one-thread kernel, so the tasks behind it can be cancelled:
+    """),
+    code("""
+    %parsl_load parsl_nb.Config(executors=[parsl_nb.ThreadPoolExecutor(max_threads=1)])
+    """),
+    code("""
+    %%parsl_app nap(s)
+    import time
+    time.sleep(s)
+    return s
+    """),
+    code("""
+    blocker = nap(1)
+    queued = [nap(5) for _ in range(3)]
+    %parsl_cancel nap
+    blocker.result()
+    assert [f.task_status() for f in queued] == ["cancelled"] * 3
+    """),
+    code("""
+    %parsl_clear
+    """),
+    md("""
+    ## Exercises
+
+    1. Add a `%%parsl_app --join` cell that returns `[make_text(i) for i in range(n)]`, and
+       use it in place of the list comprehension.
+    2. Edit the body of `count_words` (for example, lower-case the words) and re-run it.
+       Is the old cached result used?
+    3. What does `%parsl_app --help` print? And a `%%parsl_app` line with a typo?
+    """),
+]
+
+# --------------------------------------------------------------------------- 09
+NB09 = [
+    md("""
+    # 9. Interactive HPC: providers, blocks, scaling
+
+    On a cluster, workers come from the batch scheduler. A **provider** knows how to ask
+    the scheduler for a job (Slurm, PBS, ...); a **block** is one such job, which starts a
+    group of engines; the kernel's **strategy** adds blocks when tasks queue up and
+    cancels idle ones. You keep working in the notebook while the cluster grows and
+    shrinks underneath.
+
+    This notebook runs on a local Slurm when one answers, else on local engines, else on
+    threads, and says which.
+    """),
+    code("""
+    import shutil
+    import subprocess
+    import time
+
+    import parsl_nb as parsl
+    from parsl_nb import Config, python_app
+    from parsl_nb.executors import ThreadPoolExecutor
+    from parsl_nb.jupyter import control
+
+
+    def slurm_answers():
+        if shutil.which("sinfo") is None:
+            return False
+        try:
+            return subprocess.run(["sinfo", "-h"], capture_output=True, timeout=10).returncode == 0
+        except (OSError, subprocess.TimeoutExpired):
+            return False
+
+
+    def choose_config():
+        # UPGRADE: the Slurm branch needs parsl_nb.providers and the engine executor;
+        # the engine branch needs the engine executor.
+        try:
+            from parsl_nb.executors import EngineExecutor
+        except ImportError:
+            EngineExecutor = None
+        if EngineExecutor is not None and slurm_answers():
+            try:
+                from parsl_nb.providers import SlurmProvider
+                provider = SlurmProvider(nodes_per_block=1, init_blocks=1, max_blocks=2, walltime="00:10:00")
+                return "slurm", Config(executors=[EngineExecutor(label="engines", provider=provider)])
+            except ImportError:
+                pass
+        if EngineExecutor is not None:
+            return "local engines", Config(executors=[EngineExecutor(label="engines", engines_per_node=2)])
+        return "threads", Config(executors=[ThreadPoolExecutor(label="engines", max_threads=2)])
+
+
+    where, config = choose_config()
+    print("Slurm answers:", slurm_answers())
+    print("running on:", where)
+    t0 = time.perf_counter()
+    parsl.load(config)
+    print(f"kernel ready in {time.perf_counter() - t0:.1f} s")
+    """),
+    md("""
+    ## What the kernel has
+
+    `control.status()` (the `%parsl_status` magic) lists executors, blocks and engines.
+    """),
+    code("""
+    control.status()
+    """),
+    md("""
+    ## Work arrives; watch it drain
+
+    Submit a burst of tasks and sample the task counts while they run. This is what a
+    dashboard does: it reads the state the kernel already keeps.
+    """),
+    code("""
+    @python_app
+    def work(i):
+        import time
+        time.sleep(0.2)
+        return i
+
+    burst = [work(i) for i in range(20)]
+    samples = []
+    while not all(f.done() for f in burst):
+        samples.append(dict(parsl.dfk().task_counts()))
+        time.sleep(0.1)
+    samples.append(dict(parsl.dfk().task_counts()))
+    assert sorted(f.result() for f in burst) == list(range(20))
+    print(len(samples), "samples; first:", samples[0], "last:", samples[-1])
+    """),
+    code("""
+    import matplotlib.pyplot as plt
+
+    waiting = [s.get("pending", 0) + s.get("launched", 0) for s in samples]
+    done = [s.get("exec_done", 0) for s in samples]
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.plot(waiting, label="waiting or launched")
+    ax.plot(done, label="done")
+    ax.set_xlabel("sample (every 0.1 s)")
+    ax.set_ylabel("tasks")
+    ax.legend()
+    plt.close(fig)
+    assert waiting[0] > waiting[-1] == 0
+    fig
+    """),
+    md("""
+    ## Scaling by hand
+
+    `%parsl_scale +1` asks the provider for one more block; `-1` gives one back. With
+    threads there are no blocks, and the message says so.
+    """),
+    code("""
+    try:
+        print(control.scale(+1))
+        time.sleep(1)
+        print(control.status())
+        print(control.scale(-1))
+    except ValueError as e:
+        print("cannot scale here:", e)
+    """),
+    md("""
+    ## Cleaning up
+
+    Clearing the kernel cancels every job it submitted and stops every engine it started;
+    so does restarting or shutting down the notebook's Python kernel.
+    """),
+    code("""
+    parsl.clear()
+    if where == "slurm":
+        print(subprocess.run(["squeue", "--me"], capture_output=True, text=True).stdout)
+    """),
+    md("""
+    ## Exercises
+
+    1. With engines loaded, submit 50 tasks of 1 s each and watch `%parsl_status` in
+       another cell while they run. Do blocks get added?
+    2. Leave the kernel idle for longer than `Config(max_idletime=...)`. What happens to
+       the blocks?
+    3. Which option would you change to ask Slurm for a different partition or account?
+    """),
+]
+
+ALL = {
+    "01_apps_and_futures.ipynb": NB01,
+    "02_dependencies_and_the_dag.ipynb": NB02,
+    "03_execution.ipynb": NB03,
+    "04_communication.ipynb": NB04,
+    "05_environment.ipynb": NB05,
+    "06_bash_apps.ipynb": NB06,
+    "07_errors_retries_memo.ipynb": NB07,
+    "08_magics.ipynb": NB08,
+    "09_interactive_hpc.ipynb": NB09,
+}
+
+if __name__ == "__main__":
+    chosen = sys.argv[1:] or list(ALL)
+    for name in chosen:
+        write(name, ALL[name])
+        print("wrote", name)
