@@ -1,0 +1,144 @@
+"""The live DAG widget (anywidget): Python keeps the model, the browser draws it."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import traitlets
+
+from ..dataflow.events import Event, TaskEvent
+from ..dataflow.states import TaskState
+from ..jupyter.reprs import STATE_COLORS
+from ._detail import args_preview, task_detail
+from ._model import GraphModel
+from ._static import dag_html
+from ._sync import Syncer, Ticker, kernel_and_tids
+
+__all__ = ["DagWidget"]
+
+_STATIC = Path(__file__).parent / "static"
+_KEEP_ARGS = 5000  # argument previews kept for the first this many tasks (the rest: while not released)
+
+
+class DagWidget(anywidget.AnyWidget):  # type: ignore[misc]
+    """The task graph, live: nodes coloured by state, edges for dependencies.
+
+    Layout is computed in Python and never moves a node once placed. Above
+    ``threshold`` tasks the view groups tasks by app (a group expands on
+    click). Scroll to zoom, drag to pan, hover for a tooltip, click a task for
+    its details (state history, arguments, result or traceback, placement).
+
+    Parameters
+    ----------
+    source : DataFlowKernel, AppFuture or list of futures, optional
+        What to show: the loaded kernel (default), another kernel, or only
+        the tasks behind these futures (with everything they depend on).
+    view : {"auto", "nodes", "groups"}
+        ``auto`` groups by app above ``threshold`` tasks.
+    threshold : int
+        Task count above which ``auto`` shows groups.
+    hz : float
+        Most messages per second sent to the browser (patches are batched).
+    height : int
+        Height of the drawing in pixels.
+    title : str
+        Shown above the graph.
+
+    Examples
+    --------
+    >>> from parsl_nb.widgets import DagWidget      # doctest: +SKIP
+    >>> DagWidget()                                 # the whole kernel, live
+    >>> DagWidget([f1, f2], view="nodes")          # only what f1 and f2 need
+    """
+
+    _esm = _STATIC / "dag.js"
+    _uid = traitlets.Unicode("").tag(sync=True)
+    _snapshot = traitlets.Bytes(b"").tag(sync=True)
+    _palette = traitlets.List([]).tag(sync=True)
+    view = traitlets.Unicode("auto").tag(sync=True)
+    threshold = traitlets.Int(2000).tag(sync=True)
+    height = traitlets.Int(420).tag(sync=True)
+    title = traitlets.Unicode("").tag(sync=True)
+
+    def __init__(self, source: Any = None, *, view: str = "auto", threshold: int = 2000, hz: float = 15.0,
+                 height: int = 420, title: str = "", **kwargs: Any) -> None:
+        if view not in ("auto", "nodes", "groups"):
+            raise ValueError(f"view must be 'auto', 'nodes' or 'groups' (got {view!r})")
+        kernel, tids = kernel_and_tids(source)
+        self.graph = GraphModel(tids)
+        self._kernel = kernel
+        self._args: dict[int, str] = {}
+        palette = [[s.label, STATE_COLORS[s]] for s in sorted(TaskState.__members__.values(), key=int)
+                   if s.name.isupper()]
+        super().__init__(_uid=uuid.uuid4().hex, _palette=palette, view=view, threshold=threshold,
+                         height=height, title=title or ("Task graph" if tids is None else "Tasks behind futures"),
+                         **kwargs)
+        self._subscription = kernel.subscribe(self._on_events)  # first, so no task falls between
+        self.graph.add_records([r for r in list(kernel.tasks.values()) if tids is None or r.tid in tids])
+        self._snapshot = self.graph.snapshot()
+        self.syncer = Syncer(self.graph, self._send_msg, hz, keyframe=self._keyframe)
+        self._cleaned_at: float | None = None
+        self._ticker = Ticker(self.syncer.tick, 1.0 / hz, done=self._finished)
+        self.on_msg(self._on_msg)
+
+    # ------------------------------------------------------------ kernel side
+    def _on_events(self, events: list[Event] | Any) -> None:
+        self.graph.apply(events)
+        if len(self._args) < _KEEP_ARGS:
+            tasks = self._kernel.tasks
+            for ev in events:
+                if isinstance(ev, TaskEvent) and ev.old is None and ev.tid in self.graph.index:
+                    rec = tasks.get(ev.tid)
+                    if rec is not None and rec.func is not None:
+                        self._args[ev.tid] = args_preview(rec.args, rec.kwargs)
+
+    def _finished(self) -> bool:
+        # keep ticking one second past the kernel's cleanup, so its last events go out
+        if not self._kernel.cleanup_called:
+            return False
+        if self._cleaned_at is None:
+            self._cleaned_at = time.monotonic()
+        return time.monotonic() - self._cleaned_at > 1.0
+
+    def _send_msg(self, content: dict[str, Any], buffers: list[bytes]) -> None:
+        self.send(content, buffers=buffers)
+
+    def _keyframe(self, snapshot: bytes) -> None:
+        self._snapshot = snapshot
+
+    def _on_msg(self, _widget: Any, content: dict[str, Any], _buffers: list[Any]) -> None:
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "resync":
+            self.syncer.resync()
+        elif kind == "detail":
+            self.send({"type": "detail", "tid": content.get("tid"), "info": self.detail(int(content["tid"]))})
+
+    # ------------------------------------------------------------ public
+    def detail(self, tid: int) -> dict[str, Any]:
+        """What the detail panel shows for task ``tid`` (also handy in tests and scripts)."""
+        rec = self._kernel.tasks.get(tid)
+        if rec is None:
+            return {"tid": tid, "app": "?", "state": "unknown", "history": [], "args": "", "depends": [],
+                    "executor": "", "engine": "", "block": "", "tries": 0}
+        return task_detail(rec, self._args.get(tid))
+
+    def to_html(self) -> str:
+        """Static HTML of the current state (what a saved notebook shows)."""
+        return dag_html(self.graph, self.title)
+
+    def close(self) -> None:
+        """Stop following the kernel and close the widget."""
+        self._ticker.stop()
+        self._subscription.close()
+        super().close()
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        data = bundle[0] if isinstance(bundle, tuple) else bundle
+        if data is not None:
+            data["text/html"] = self.to_html()
+        return bundle
