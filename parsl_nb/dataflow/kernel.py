@@ -20,6 +20,8 @@ from ..executors.threads import ThreadPoolExecutor
 from ..futures import AppFuture, DataFuture
 from .dependency_resolvers import DEEP_DEPENDENCY_RESOLVER, DependencyResolver
 from .events import EventBus, Subscriber, Subscription, TaskEvent
+from ..monitoring.store import open_store
+from .checkpoint import Checkpointer
 from .launch import AUTO_LOGNAME, Countdown, failures_of, std_target
 from .memo import Memoizer
 from .rundir import RunLog, make_run_dir
@@ -67,7 +69,9 @@ class DataFlowKernel:
         self.tasks: dict[int, TaskRecord] = {}
         self._next_tid = itertools.count()
         self._resolver: DependencyResolver = self.config.dependency_resolver or DEEP_DEPENDENCY_RESOLVER
-        self.memoizer = Memoizer(enabled=self.config.app_cache)
+        self.checkpointer = Checkpointer(self.run_dir, self.config.checkpoint_mode, self.config.checkpoint_period,
+                                         self.config.checkpoint_files)
+        self.memoizer = Memoizer(enabled=self.config.app_cache, checkpoints=self.checkpointer)
         self.data_manager = DataManager(self)
         self._func_hashes: dict[int, str] = {}
         self._outputs_of: dict[int, list[Any]] = {}
@@ -75,6 +79,7 @@ class DataFlowKernel:
         self.time_began = time.time()
         self.time_completed: float | None = None
         self.executors: dict[str, Executor] = {}
+        self.monitoring = open_store(self)  # before the executors, which may report blocks as they start
         self._start_executors()
         atexit.register(self.atexit_cleanup)
         logger.info("DataFlowKernel %s started in %s with executors %s",
@@ -90,6 +95,7 @@ class DataFlowKernel:
                 ex.start(context)
             except Exception:
                 self._shutdown_executors()
+                self._close_records()
                 raise
             self.executors[ex.label] = ex
 
@@ -419,6 +425,7 @@ class DataFlowKernel:
         self._cancel_all(None)
         self.time_completed = time.time()
         self.events.close()
+        self._close_records()
         atexit.unregister(self.atexit_cleanup)
         from .loader import DataFlowKernelLoader
 
@@ -431,6 +438,25 @@ class DataFlowKernel:
         for record in list(self.tasks.values()):
             if not record.final and self._set_state(record, S.CANCELLED, expect=states, detail="kernel cleaned up"):
                 self._cancel_future(record)
+
+    def _close_records(self) -> None:
+        self.checkpointer.close()
+        if self.monitoring is not None:
+            self.monitoring.close(self.time_completed)
+
+    def checkpoint(self, tasks: Any = None) -> str:
+        """Write the results of every memoized task finished since the last checkpoint.
+
+        ``checkpoint_mode='manual'`` writes only here (and at cleanup); the
+        other modes call it for you. ``tasks`` is accepted for Parsl
+        compatibility and ignored.
+
+        Returns
+        -------
+        str
+            The checkpoint directory, for ``Config(checkpoint_files=[...])``.
+        """
+        return self.checkpointer.checkpoint()
 
     def _shutdown_executors(self) -> None:
         for label, ex in list(self.executors.items()):

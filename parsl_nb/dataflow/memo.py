@@ -8,10 +8,13 @@ import pickle
 import threading
 from concurrent.futures import Future
 from functools import singledispatch
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..data.files import File
 from .taskrecord import TaskRecord
+
+if TYPE_CHECKING:
+    from .checkpoint import Checkpointer
 
 __all__ = ["Memoizer", "id_for_memo"]
 
@@ -68,10 +71,16 @@ def _file(obj: File, output_ref: bool = False) -> bytes:
 
 
 class Memoizer:
-    """The memo table of one kernel: key -> future of the first task with it."""
+    """The memo table of one kernel: key -> future of the first task with it.
 
-    def __init__(self, enabled: bool = True) -> None:
+    With a ``checkpoints`` object (a :class:`~parsl_nb.dataflow.checkpoint.Checkpointer`),
+    a key missing from the table is looked up in the loaded checkpoints, and
+    every new successful result is handed to it to be written.
+    """
+
+    def __init__(self, enabled: bool = True, checkpoints: Checkpointer | None = None) -> None:
         self.enabled = enabled
+        self.checkpoints = checkpoints
         self._table: dict[str, Future[Any]] = {}
         self._lock = threading.Lock()
 
@@ -90,6 +99,11 @@ class Memoizer:
         """A successfully finished future with this key, or None."""
         with self._lock:
             fut = self._table.get(key)
+        if fut is None and self.checkpoints is not None:
+            fut = self.checkpoints.restore(key)
+            if fut is not None:
+                with self._lock:
+                    fut = self._table.setdefault(key, fut)
         if fut is not None and fut.done() and not fut.cancelled() and fut.exception() is None:
             return fut
         return None
@@ -97,7 +111,11 @@ class Memoizer:
     def update(self, key: str, fut: Future[Any]) -> None:
         """Remember a successful result under ``key``."""
         with self._lock:
-            self._table.setdefault(key, fut)
+            if key in self._table:
+                return
+            self._table[key] = fut
+        if self.checkpoints is not None and fut.done() and not fut.cancelled() and fut.exception() is None:
+            self.checkpoints.add(key, fut.result())
 
     def __len__(self) -> int:
         return len(self._table)
