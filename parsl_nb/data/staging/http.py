@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import urllib.error
 import urllib.request
+from typing import IO
 
 from ...errors import StagingError
 from ..files import File
@@ -44,7 +45,7 @@ class HTTPSeparateTaskStaging(Staging):
         request = urllib.request.Request(file.url, headers={"User-Agent": "parsl_nb-staging"})
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                write_atomically(local_path, lambda out: copy_stream(response, out), file.url, file.checksum)
+                write_atomically(local_path, lambda out: _copy_whole(response, out), file.url, file.checksum)
         except urllib.error.HTTPError as e:
             msg = f"the server answered HTTP {e.code} {e.reason}; check the URL and that the file is published"
             raise StagingError(file.url, msg) from None
@@ -53,14 +54,23 @@ class HTTPSeparateTaskStaging(Staging):
                    "and reachable from where the task runs")
             raise StagingError(file.url, msg) from None
         except http.client.IncompleteRead as e:
-            msg = (f"the connection closed after {len(e.partial)} bytes, before the whole file arrived "
-                   f"({e.expected} bytes missing); the partial copy was discarded, try again")
+            msg = (f"the connection closed before the whole file arrived ({e.expected} bytes missing); "
+                   "the partial copy was discarded, try again")
             raise StagingError(file.url, msg) from None
         except (OSError, http.client.HTTPException) as e:
             raise StagingError(file.url, f"download failed: {type(e).__name__}: {e}") from None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(timeout={self.timeout})"
+
+
+def _copy_whole(response: http.client.HTTPResponse, out: IO[bytes]) -> None:
+    # http.client returns b"" (no error) when the server hangs up early: compare with Content-Length
+    copy_stream(response, out)
+    expected = response.headers.get("Content-Length")
+    written = out.tell()
+    if expected is not None and expected.isdigit() and written < int(expected):
+        raise http.client.IncompleteRead(b"", int(expected) - written)
 
 
 HTTPInTaskStaging = HTTPSeparateTaskStaging
