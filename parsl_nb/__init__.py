@@ -15,6 +15,7 @@ from .dataflow.loader import DataFlowKernelLoader, clear, dfk, load, wait_for_cu
 from .dataflow.states import TaskState
 from .executors.threads import ThreadPoolExecutor
 from .futures import AppFuture, DataFuture
+from .monitoring.reader import runs
 
 __version__ = "0.1.0"
 
@@ -36,6 +37,7 @@ __all__ = [
     "load",
     "load_ipython_extension",
     "python_app",
+    "runs",
     "set_file_logger",
     "set_stream_logger",
     "wait_for_current_tasks",

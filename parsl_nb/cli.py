@@ -1,4 +1,4 @@
-"""The ``parsl-nb`` command: ``parsl-nb demo`` runs a small real workflow."""
+"""The ``parsl-nb`` command: ``demo`` runs a small real workflow; ``runs`` and ``show`` read past runs."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument("--chunks", type=int, default=8, help="width of the fan-out (default 8)")
     demo.add_argument("--numbers", type=int, default=200_000, help="size of the generated data (default 200000)")
     demo.add_argument("--run-dir", default="runinfo", help="where run directories are made (default runinfo)")
+    _add_run_commands(sub)
     args = parser.parse_args(argv)
     if args.version:
         from . import __version__
@@ -34,8 +35,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .demo import run_demo
 
         return run_demo(args.executor, args.workers, args.chunks, args.numbers, args.run_dir)
+    if args.command in ("runs", "show"):
+        return _run_command(args)
     parser.print_help()
     return 2
+
+
+def _add_run_commands(sub: Any) -> None:
+    runs = sub.add_parser("runs", help="list the runs under a run directory (from their monitoring stores)")
+    runs.add_argument("dir", nargs="?", default="runinfo", help="the run directory (default runinfo)")
+    show = sub.add_parser("show", help="summarise one run: apps, states, try times, failures")
+    show.add_argument("run", help="a run directory, a run number (3 or 003) or a run id prefix")
+    show.add_argument("--run-dir", default="runinfo", help="where numbered runs are found (default runinfo)")
+    show.add_argument("--failures", type=int, default=10, help="failed tries to list (default 10)")
+
+
+def _run_command(args: argparse.Namespace) -> int:
+    from .monitoring.report import find_run, format_run, format_runs
+
+    if args.command == "runs":
+        print(format_runs(args.dir))
+        return 0
+    try:
+        run = find_run(args.run, args.run_dir)
+    except LookupError as e:
+        print(f"parsl-nb show: {e}", file=sys.stderr)
+        return 1
+    print(format_run(run, args.failures))
+    return 0
 
 
 def _default_executor() -> str:
