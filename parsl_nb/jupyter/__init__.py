@@ -28,8 +28,10 @@ def load_ipython_extension(ipython: Any) -> None:
     """
     from . import lifecycle, tracebacks
     from .magics import ParslMagics
+    from .widget_magics import WidgetMagics
 
     ipython.register_magics(ParslMagics)
+    ipython.register_magics(WidgetMagics)
     lifecycle.install(ipython)
     tracebacks.install(ipython)
 

@@ -54,15 +54,15 @@ def _pad(n: int) -> bytes:
     return b"\0" * (-n % 4)
 
 
-def _le(a: array) -> bytes:  # type: ignore[type-arg]
+def _le(a: array[int]) -> bytes:
     if _SWAP:
         a = array(a.typecode, a)
         a.byteswap()
     return a.tobytes()
 
 
-def encode(kind: int, seq: int, first_node: int, tid: array, layer: array, slot: array,  # type: ignore[type-arg]
-           app: array, state: bytes, edges: array, changes: Sequence[tuple[int, int]],  # type: ignore[type-arg]
+def encode(kind: int, seq: int, first_node: int, tid: array[int], layer: array[int], slot: array[int],
+           app: array[int], state: bytes | bytearray, edges: array[int], changes: Sequence[tuple[int, int]],
            app_base: int, apps: Sequence[str]) -> bytes:
     """Pack one message; the node columns are already sliced to the new nodes."""
     n = len(tid)

@@ -24,7 +24,7 @@ _STATIC = Path(__file__).parent / "static"
 _KEEP_ARGS = 5000  # argument previews kept for the first this many tasks (the rest: while not released)
 
 
-class DagWidget(anywidget.AnyWidget):  # type: ignore[misc]
+class DagWidget(anywidget.AnyWidget):
     """The task graph, live: nodes coloured by state, edges for dependencies.
 
     Layout is computed in Python and never moves a node once placed. Above
@@ -58,7 +58,7 @@ class DagWidget(anywidget.AnyWidget):  # type: ignore[misc]
     _esm = _STATIC / "dag.js"
     _uid = traitlets.Unicode("").tag(sync=True)
     _snapshot = traitlets.Bytes(b"").tag(sync=True)
-    _palette = traitlets.List([]).tag(sync=True)
+    _palette = traitlets.List(traitlets.List(traitlets.Unicode()), []).tag(sync=True)
     view = traitlets.Unicode("auto").tag(sync=True)
     threshold = traitlets.Int(2000).tag(sync=True)
     height = traitlets.Int(420).tag(sync=True)
