@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -82,7 +82,7 @@ def test_missing_rsync_binary_on_stage_out(dfk: DataFlowKernel, tmp_path: Path,
     from parsl_nb import python_app
 
     @python_app
-    def make(outputs: list[File] = ()) -> str:  # type: ignore[assignment]
+    def make(outputs: Sequence[File] = ()) -> str:
         with open(outputs[0], "w") as f:
             f.write("x")
         return "made"
@@ -119,7 +119,7 @@ def test_failed_stage_out_fails_dependants_only(dfk: DataFlowKernel, tmp_path: P
     from parsl_nb import bash_app
 
     @bash_app
-    def lazy(outputs: list[File] = ()) -> str:  # type: ignore[assignment]
+    def lazy(outputs: Sequence[File] = ()) -> str:
         return "true"
 
     fut = lazy(outputs=[File(f"zip://{tmp_path}/z.zip/x.txt")])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from parsl_nb import File
@@ -89,7 +90,7 @@ def test_stage_in_future_is_a_datafuture_of_the_staging_task(dfk: DataFlowKernel
     from parsl_nb import python_app
 
     @python_app
-    def grab(inputs: list[object] = ()) -> str:  # type: ignore[assignment]
+    def grab(inputs: Sequence[object] = ()) -> str:
         seen.extend(inputs)
         return "ok"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -79,7 +80,7 @@ def test_output_the_app_did_not_write_fails_its_stage_out(dfk: DataFlowKernel, t
     from parsl_nb import bash_app
 
     @bash_app
-    def lazy(outputs: list[File] = ()) -> str:  # type: ignore[assignment]
+    def lazy(outputs: Sequence[File] = ()) -> str:
         return "true"
 
     fut = lazy(outputs=[File(f"zip://{tmp_path}/never.zip/x.txt")])
