@@ -153,7 +153,7 @@ class MonitoringStore:
             record = self._tasks.get(tid)
             engine = getattr(record, "engine", None)
             block = getattr(record, "block", None)
-            exc = ev.detail or None if new is not S.EXEC_DONE else None
+            exc = _try_exception(record, ev) if new is not S.EXEC_DONE else None
             rows.try_ends.append((engine, block, ev.time, new.name, exc, tid, ev.try_id))
         if new in FINAL_STATES:
             rows.finals.append(self._final_row(ev))
@@ -281,6 +281,14 @@ def _task_row(ev: TaskEvent) -> tuple[Any, ...]:
     inputs = json.dumps([_text(x) if hasattr(x, "url") else _short(x) for x in call.inputs]) if call.inputs else None
     outputs = json.dumps([_text(x) for x in call.outputs]) if call.outputs else None
     return (ev.tid, ev.app, ev.executor, depends, args, inputs, outputs, None, ev.time)
+
+
+def _try_exception(record: Any, ev: TaskEvent) -> str | None:
+    """``'Type: message'`` of a failed try (the kernel's failure history), else the event's detail."""
+    history = getattr(record, "fail_history", None)
+    if ev.new is not S.CANCELLED and history and len(history) > ev.try_id:
+        return str(history[ev.try_id])
+    return ev.detail or None
 
 
 def _preview(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
