@@ -3,7 +3,7 @@
 Each notebook is a list of cells: ``md(text)`` for prose, ``code(source)`` for
 code. The files are written without outputs; commit them as written. Cells
 marked ``UPGRADE`` use a stand-in from ``_teaching.py`` until the real piece of
-parsl_nb lands (engines, plots, widgets, providers, checkpoints).
+parsl_nb lands (the engine executor, Slurm providers).
 """
 
 from __future__ import annotations
@@ -35,13 +35,6 @@ def write(name: str, cells: list[nbformat.NotebookNode]) -> None:
     nbformat.validate(nb)
     nbformat.write(nb, HERE / name)
 
-
-TIMELINE = '''
-try:
-    from parsl_nb.plot import timeline      # the real picture (UPGRADE: once parsl_nb.plot lands)
-except ImportError:
-    from _teaching import timeline          # stand-in drawn from the task records
-'''
 
 # --------------------------------------------------------------------------- 01
 NB01 = [
@@ -122,8 +115,10 @@ NB01 = [
     Each bar is one task, from the moment a worker started it to the moment it finished.
     In the sequential program the bars would sit end to end; here they overlap.
     """),
-    code(TIMELINE, '''
-    timeline(parsl.dfk(), futures, title="four calls of double on four threads")
+    code('''
+    from parsl_nb.plot import timeline
+
+    timeline(futures, title="four calls of double on four threads")
     '''),
     code("""
     from _teaching import spans
@@ -255,15 +250,19 @@ NB02 = [
     print(g.number_of_nodes(), "tasks,", g.number_of_edges(), "dependencies")
     """),
     code('''
-    # UPGRADE: the live DAG widget once parsl_nb.widgets lands
-    try:
-        from parsl_nb.widgets import DagWidget
-        view = DagWidget(parsl.dfk())
-    except ImportError:
-        from _teaching import dag
-        view = dag(parsl.dfk())          # a static picture of the same graph
-    view
+    from parsl_nb.widgets import DagWidget
+
+    DagWidget(parsl.dfk())        # live: it follows the kernel as tasks are added and finish
     '''),
+    md("""
+    The widget needs a live Jupyter front end; on a static page (or on GitHub) you see its
+    fallback picture. `parsl_nb.plot.dag` draws the same graph as a matplotlib figure:
+    """),
+    code("""
+    from parsl_nb.plot import dag
+
+    dag(title="make -> times (fan-out) -> total (fan-in)")
+    """),
     md("""
     ## Futures inside containers
 
@@ -331,8 +330,9 @@ NB03 = [
     import parsl_nb as parsl
     from parsl_nb import Config, python_app
     from parsl_nb.executors import ThreadPoolExecutor
+    from parsl_nb.plot import timeline
     from _teaching import separate_memory_executor, spans
-    """, TIMELINE),
+    """),
     md("""
     ## More tasks than workers
 
@@ -357,7 +357,7 @@ NB03 = [
     assert 1.4 <= wall < 2.4, wall        # three rounds of two, not one round of six
     """),
     code("""
-    timeline(parsl.dfk(), naps, title="6 naps on 2 workers: three rounds")
+    timeline(naps, title="6 naps on 2 workers: three rounds")
     """),
     code("""
     # never more than two tasks running at once
@@ -385,7 +385,7 @@ NB03 = [
             total += i * i
         return total
 
-    N = 3_000_000
+    N = 5_000_000
     t0 = time.perf_counter(); spin(N); one = time.perf_counter() - t0
     print(f"one spin on its own: {one:.2f} s")
     """),
@@ -438,11 +438,11 @@ NB03 = [
     # UPGRADE: shows blocks once the engine executor lands
     from parsl_nb.jupyter import control
 
-    try:
+    if kind == "engines":
         print(control.scale(+1, executor="engines"))
         print(parsl.dfk().executors["engines"].status_summary())
-    except Exception as e:
-        print(f"no blocks to show with the {kind} stand-in ({type(e).__name__})")
+    else:
+        print("the process stand-in has no blocks: this cell shows them once the engine executor lands")
     """),
     code("""
     parsl.clear()
@@ -740,7 +740,11 @@ NB05 = [
     code("""
     import http.server
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/answer.txt"
 
@@ -1013,19 +1017,26 @@ NB07 = [
     md("""
     ## Checkpoints
 
-    Memoization lasts as long as the kernel. A checkpoint writes the memo table to the run
-    directory, so a later session (`Config(checkpoint_files=...)`) can start from it.
+    Memoization lasts as long as the kernel. A checkpoint writes cached results to the run
+    directory, so a later session (`Config(checkpoint_files=...)`) can start from them.
+    With `Config(checkpoint_mode="task_exit")` one is written after every task; here we
+    write one by hand.
     """),
     code("""
-    # UPGRADE: once checkpoints land, write one here and reload it in a new kernel
-    dfk = parsl.dfk()
-    if hasattr(dfk, "checkpoint"):
-        print("checkpoint written to", dfk.checkpoint())
-    else:
-        print("checkpoints are not implemented in this version of parsl_nb yet; "
-              "Config(checkpoint_mode=...) is accepted with Parsl's values")
+    checkpoint_dir = parsl.dfk().checkpoint()     # the results of every cached task so far
+    print("checkpoint in", checkpoint_dir)
+    parsl.clear()
+    """),
+    md("""
+    A new kernel (think: tomorrow's session) loads that checkpoint. The first call of
+    `expensive(12)` is then served from it, without running:
     """),
     code("""
+    parsl.load(Config(checkpoint_files=[checkpoint_dir]))
+    tomorrow = expensive(12)
+    assert tomorrow.result() == 1728
+    print(tomorrow.task_status())
+    assert tomorrow.task_status() == "memo_done"
     parsl.clear()
     """),
     md("""

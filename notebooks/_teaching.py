@@ -1,15 +1,11 @@
 """Small helpers shared by the teaching notebooks (not part of parsl_nb).
 
-They stand in for pieces of parsl_nb that are still being written, so every
-notebook runs today:
-
-- :func:`timeline` draws what ran when from the task records, until
-  ``parsl_nb.plot.timeline`` exists;
-- :func:`dag` draws the task graph with matplotlib, until
-  ``parsl_nb.widgets.DagWidget`` exists;
+- :func:`spans` reads start and end times from the task records, so a
+  notebook can check what its timeline shows;
 - :func:`separate_memory_executor` gives local ipyparallel engines when the
   engine executor is installed, else :class:`ProcessStandIn`, a pool of
-  separate processes, so the lessons about separate memory stay true.
+  separate processes, so the lessons about separate memory stay true until
+  the engine executor lands.
 """
 
 from __future__ import annotations
@@ -23,12 +19,12 @@ import cloudpickle
 from parsl_nb.dataflow.states import TaskState
 from parsl_nb.executors.base import Executor, ExecutorContext, TaskSpec
 
-__all__ = ["ProcessStandIn", "dag", "separate_memory_executor", "spans", "timeline"]
+__all__ = ["ProcessStandIn", "separate_memory_executor", "spans"]
 
 _FINAL = {TaskState.EXEC_DONE, TaskState.MEMO_DONE, TaskState.FAILED, TaskState.DEP_FAIL, TaskState.CANCELLED}
 
 
-# ------------------------------------------------------------------ timeline
+# --------------------------------------------------------------------- spans
 def spans(dfk: Any, futures: Any = None) -> list[tuple[int, str, float, float]]:
     """``(tid, app, start, end)`` of finished tasks, in seconds from the first start.
 
@@ -50,50 +46,6 @@ def spans(dfk: Any, futures: Any = None) -> list[tuple[int, str, float, float]]:
     return [(tid, name, s - t0, e - t0) for tid, name, s, e in sorted(rows)]
 
 
-def timeline(dfk: Any, futures: Any = None, title: str = "what ran when") -> Any:
-    """A matplotlib Figure: one bar per task, from its start to its end."""
-    import matplotlib.pyplot as plt
-
-    rows = spans(dfk, futures)
-    names = sorted({name for _, name, _, _ in rows})
-    colours = {name: f"C{i}" for i, name in enumerate(names)}
-    fig, ax = plt.subplots(figsize=(7, 0.35 * len(rows) + 1.2))
-    for y, (tid, name, start, end) in enumerate(rows):
-        ax.barh(y, end - start, left=start, color=colours[name], edgecolor="black")
-    ax.set_yticks(range(len(rows)), [f"task {tid} {name}" for tid, name, _, _ in rows])
-    ax.invert_yaxis()
-    ax.set_xlabel("seconds since the first task started")
-    ax.set_title(title)
-    fig.tight_layout()
-    plt.close(fig)  # shown once, as the cell's value
-    return fig
-
-
-# ----------------------------------------------------------------------- dag
-def dag(dfk: Any, title: str = "task graph") -> Any:
-    """A matplotlib Figure of ``dfk.graph``: dependencies on the left, dependants on the right."""
-    import matplotlib.pyplot as plt
-    import networkx as nx
-
-    g = dfk.graph
-    for layer, nodes in enumerate(nx.topological_generations(g)):
-        for n in nodes:
-            g.nodes[n]["layer"] = layer
-    pos = nx.multipartite_layout(g, subset_key="layer")
-    state = {n: dfk.tasks[n].status for n in g.nodes}
-    colour = {TaskState.EXEC_DONE: "tab:green", TaskState.MEMO_DONE: "tab:olive", TaskState.FAILED: "tab:red",
-              TaskState.DEP_FAIL: "tab:orange", TaskState.CANCELLED: "tab:gray"}
-    fig, ax = plt.subplots(figsize=(7, 4))
-    nx.draw_networkx(g, pos, ax=ax, node_color=[colour.get(state[n], "tab:blue") for n in g.nodes],
-                     labels={n: f"{n}\n{dfk.tasks[n].app_name}" for n in g.nodes}, font_size=7,
-                     node_size=900, arrowsize=12)
-    ax.set_title(title + " (blue: not done, green: done, red: failed, orange: dep_fail)")
-    ax.axis("off")
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
-
-
 # ------------------------------------------------- separate-memory executor
 def _run_pickled(payload: bytes) -> Any:
     func, args, kwargs = cloudpickle.loads(payload)
@@ -104,8 +56,8 @@ class ProcessStandIn(Executor):
     """Tasks run in a pool of separate Python processes (a stand-in for engines).
 
     Functions and arguments are serialised with cloudpickle, as the engine
-    executor does, so a task sees copies of its arguments and none of the
-    notebook's globals.
+    executor does, so a task sees copies of its arguments and of the globals
+    its function names, taken when the task is sent.
     """
 
     def __init__(self, label: str = "engines", max_workers: int = 2) -> None:
