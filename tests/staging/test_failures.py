@@ -132,4 +132,4 @@ def test_failed_stage_out_fails_dependants_only(dfk: DataFlowKernel, tmp_path: P
 
 def _staged_files(dfk: DataFlowKernel) -> list[str]:
     root = os.path.join(dfk.run_dir, "staging")
-    return [os.path.join(d, f) for d, _, files in os.walk(root) for f in files]
+    return [os.path.join(d, f) for d, dirs, files in os.walk(root) for f in [*files, *dirs]]

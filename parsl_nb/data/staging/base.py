@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from typing import ClassVar
 
@@ -85,9 +86,12 @@ class StageTask:
                 self.provider.stage_in(self.file, self.local_path)
             else:
                 self.provider.stage_out(self.file, self.local_path)
-        except StagingError:
-            raise
         except Exception as e:
+            if self.direction == STAGE_IN:
+                with contextlib.suppress(OSError):  # leave no empty folder behind
+                    os.rmdir(os.path.dirname(self.local_path))
+            if isinstance(e, StagingError):
+                raise
             raise StagingError(self.file.url, f"{type(e).__name__}: {e}") from e
         return self.local_path
 
