@@ -132,9 +132,13 @@ class DagWidget(anywidget.AnyWidget):
 
     def close(self) -> None:
         """Stop following the kernel and close the widget."""
-        self._ticker.stop()
-        self._subscription.close()
-        super().close()
+        ticker, sub = getattr(self, "_ticker", None), getattr(self, "_subscription", None)
+        if ticker is not None:
+            ticker.stop()
+        if sub is not None:
+            sub.close()
+        if getattr(self, "comm", None) is not None:  # also safe on a widget whose __init__ failed
+            super().close()
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         bundle = super()._repr_mimebundle_(**kwargs)
