@@ -7,7 +7,7 @@ import pytest
 
 from parsl_nb.dataflow.events import BlockEvent, TaskEvent
 from parsl_nb.dataflow.states import TaskState as S
-from parsl_nb.widgets._codec import HEADER, PATCH, SNAPSHOT, decode, encode
+from parsl_nb.widgets._codec import HEADER, PATCH, decode, encode
 from parsl_nb.widgets._model import GraphModel
 
 from .client import Client
