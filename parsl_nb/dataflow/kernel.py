@@ -18,10 +18,10 @@ from ..errors import ConfigError, DependencyError, JoinError
 from ..executors.base import Executor, ExecutorContext, TaskSpec
 from ..executors.threads import ThreadPoolExecutor
 from ..futures import AppFuture, DataFuture
-from .dependency_resolvers import DEEP_DEPENDENCY_RESOLVER, DependencyResolver
-from .events import EventBus, Subscriber, Subscription, TaskEvent
 from ..monitoring.store import open_store
 from .checkpoint import Checkpointer
+from .dependency_resolvers import DEEP_DEPENDENCY_RESOLVER, DependencyResolver
+from .events import EventBus, Subscriber, Subscription, TaskEvent
 from .launch import AUTO_LOGNAME, Countdown, failures_of, std_target
 from .memo import Memoizer
 from .rundir import RunLog, make_run_dir
@@ -64,13 +64,14 @@ class DataFlowKernel:
             raise ConfigError(f"DataFlowKernel needs a parsl_nb.Config, got {type(self.config).__name__}")
         self.run_id = str(uuid.uuid4())
         self.run_dir = make_run_dir(self.config.run_dir)
+        # first: a bad checkpoint_period or checkpoint_files fails before anything is started
+        self.checkpointer = Checkpointer(self.run_dir, self.config.checkpoint_mode, self.config.checkpoint_period,
+                                         self.config.checkpoint_files)
         self._log = RunLog(self.run_dir) if self.config.initialize_logging else None
         self.events = EventBus()
         self.tasks: dict[int, TaskRecord] = {}
         self._next_tid = itertools.count()
         self._resolver: DependencyResolver = self.config.dependency_resolver or DEEP_DEPENDENCY_RESOLVER
-        self.checkpointer = Checkpointer(self.run_dir, self.config.checkpoint_mode, self.config.checkpoint_period,
-                                         self.config.checkpoint_files)
         self.memoizer = Memoizer(enabled=self.config.app_cache, checkpoints=self.checkpointer)
         self.data_manager = DataManager(self)
         self._func_hashes: dict[int, str] = {}

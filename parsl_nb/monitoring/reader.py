@@ -128,7 +128,10 @@ class Run:
         if not self.db_path.exists():
             raise FileNotFoundError(f"no monitoring database at {self.db_path}; is {self.path} a run directory "
                                     "of a kernel that had monitoring on?")
-        row = self._query("SELECT * FROM workflow LIMIT 1", names=True)
+        try:
+            row = self._query("SELECT * FROM workflow LIMIT 1", names=True)
+        except sqlite3.OperationalError:  # the kernel is creating the tables right now
+            row = []
         info: dict[str, Any] = row[0] if row else {}
         self.run_id: str = info.get("run_id", "")
         self.name: str = info.get("workflow_name") or ""
@@ -201,8 +204,10 @@ class Run:
         return out
 
     def dataframe(self, table: str = "tasks") -> Any:
-        """A table as a pandas DataFrame: ``'tasks'``, ``'tries'``, ``'states'``, ``'blocks'``,
-        ``'resources'`` or ``'workflow'`` (needs pandas).
+        """A table as a pandas DataFrame (needs pandas).
+
+        ``table`` is ``'tasks'``, ``'tries'``, ``'states'``, ``'blocks'``,
+        ``'resources'`` or ``'workflow'``.
         """
         try:
             import pandas as pd
