@@ -244,7 +244,7 @@ class DependencyError(ParslError):
 
     Parameters
     ----------
-    dependent_exceptions_tids : sequence of (exception, tid)
+    dependent_exceptions_tids : sequence of (BaseException, int or None)
         The failed dependencies (Parsl's shape); ``tid`` may be None for a
         plain future that is not a task.
     task_id : int
