@@ -22,8 +22,8 @@ nb_execution_mode = "off"
 myst_enable_extensions = ["colon_fence", "deflist"]
 source_suffix = {".md": "myst-nb", ".ipynb": "myst-nb", ".rst": "restructuredtext"}
 
-exclude_patterns = ["_build", "jupyter_execute", "notebooks/runinfo", "notebooks/data", "notebooks/out", "**/.ipynb_checkpoints",
-                    "notebooks/__pycache__"]
+exclude_patterns = ["_build", "jupyter_execute", "notebooks/runinfo", "notebooks/data", "notebooks/out",
+                    "**/.ipynb_checkpoints", "notebooks/__pycache__"]
 
 # The engine executor needs ipyparallel and may be missing from a docs build:
 # its reference page then says so instead of failing the build.
@@ -42,6 +42,7 @@ def _engines_placeholder(app, docname, source):
 
 
 def setup(app):
+    """Sphinx hook: swap in the engine placeholder when needed."""
     app.connect("source-read", _engines_placeholder)
 
 
