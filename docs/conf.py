@@ -28,9 +28,9 @@ exclude_patterns = ["_build", "jupyter_execute", "notebooks/runinfo", "notebooks
 # The engine executor needs ipyparallel and may be missing from a docs build:
 # its reference page then says so instead of failing the build.
 try:
-    importlib.import_module("parsl_nb.executors.engines")
+    importlib.import_module("parsl_nb.executors").EngineExecutor  # noqa: B018
     ENGINES = True
-except ImportError:
+except (ImportError, AttributeError):
     ENGINES = False
 
 
