@@ -69,7 +69,7 @@ CREATE TABLE IF NOT EXISTS status (
     time REAL,
     detail TEXT
 );
-CREATE INDEX IF NOT EXISTS status_task ON status (task_id);
+-- no index on status: transitions are appended in time order; see reader
 CREATE TABLE IF NOT EXISTS block (
     executor TEXT,
     block_id TEXT,

@@ -8,7 +8,6 @@ read-only, gone), the store warns once and stops; tasks go on.
 from __future__ import annotations
 
 import getpass
-import json
 import logging
 import os
 import socket
@@ -18,37 +17,15 @@ import threading
 import time
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..dataflow.events import BlockEvent, Event, Subscription, TaskEvent
-from ..dataflow.states import FINAL_STATES, TaskState
+from .batch import Batch
 from .schema import DB_NAME, SCHEMA, SCHEMA_VERSION
 
 __all__ = ["MonitoringStore", "open_store"]
 
 logger = logging.getLogger(__name__)
-S = TaskState
-_TRY_ENDS = frozenset({S.EXEC_DONE, S.FAILED, S.FAIL_RETRYABLE, S.CANCELLED})
-_IN_TRY = frozenset({S.LAUNCHED, S.RUNNING, S.JOINING})
-_COUNTERS = {S.EXEC_DONE: "tasks_completed", S.MEMO_DONE: "tasks_memo", S.FAILED: "tasks_failed",
-             S.DEP_FAIL: "tasks_dep_fail", S.CANCELLED: "tasks_cancelled"}
-_PREVIEW = 200
-
-
-@dataclass(slots=True)
-class _Rows:
-    """What one batch of events writes, table by table."""
-
-    tasks: list[tuple[Any, ...]] = field(default_factory=list)
-    status: list[tuple[Any, ...]] = field(default_factory=list)
-    launched: list[tuple[Any, ...]] = field(default_factory=list)
-    running: list[tuple[Any, ...]] = field(default_factory=list)
-    try_ends: list[tuple[Any, ...]] = field(default_factory=list)
-    states: dict[int, str] = field(default_factory=dict)
-    finals: list[tuple[Any, ...]] = field(default_factory=list)
-    blocks: list[tuple[Any, ...]] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=dict)
 
 
 class MonitoringStore:
@@ -120,82 +97,18 @@ class MonitoringStore:
         """Write one batch of events in one transaction (the subscriber call)."""
         if self._conn is None:
             return
-        try:
-            rows = self._rows(batch)
-            with self._lock:
-                if self._conn is not None:
-                    self._write(rows)
-        except (sqlite3.Error, OSError) as e:
-            self._degrade(e)
-
-    def _rows(self, batch: Sequence[Event]) -> _Rows:
-        rows = _Rows()
+        rows = Batch(self._tasks.get)
         for ev in batch:
             if isinstance(ev, TaskEvent):
-                self._task_rows(ev, rows)
+                rows.add_task(ev)
             elif isinstance(ev, BlockEvent):
-                rows.blocks.append((ev.executor, ev.block_id, ev.job_id, self._provider(ev.executor),
-                                    ev.state, ev.time, ev.detail or None))
-        return rows
-
-    def _task_rows(self, ev: TaskEvent, rows: _Rows) -> None:
-        new, tid = ev.new, ev.tid
-        rows.status.append((tid, ev.try_id, new.name, ev.time, ev.detail or None))
-        rows.states[tid] = new.name
-        if ev.old is None:
-            rows.tasks.append(_task_row(ev))
-            rows.counts["tasks_total"] = rows.counts.get("tasks_total", 0) + 1
-        elif new is S.LAUNCHED:
-            rows.launched.append((tid, ev.try_id, ev.executor, ev.time))
-        elif new is S.RUNNING:
-            rows.running.append((ev.time, tid, ev.try_id))
-        if new in _TRY_ENDS and ev.old in _IN_TRY:
-            record = self._tasks.get(tid)
-            engine = getattr(record, "engine", None)
-            block = getattr(record, "block", None)
-            exc = _try_exception(record, ev) if new is not S.EXEC_DONE else None
-            rows.try_ends.append((engine, block, ev.time, new.name, exc, tid, ev.try_id))
-        if new in FINAL_STATES:
-            rows.finals.append(self._final_row(ev))
-            name = _COUNTERS[new]
-            rows.counts[name] = rows.counts.get(name, 0) + 1
-
-    def _final_row(self, ev: TaskEvent) -> tuple[Any, ...]:
-        record = self._tasks.get(ev.tid)
-        if record is None:
-            return (None, None, None, None, 0, 0, None, ev.time, ev.tid)
-        depends = ",".join(str(d) for d in record.depends)
-        tries = ev.try_id + 1 if record.try_time_launched is not None else 0
-        return (int(record.memoize), record.hashsum, _text(record.stdout), _text(record.stderr), tries,
-                record.fail_count, depends, ev.time, ev.tid)
-
-    def _write(self, rows: _Rows) -> None:
-        c = self._conn
-        c.execute("BEGIN")
+                rows.add_block(ev, self._provider(ev.executor))
         try:
-            c.executemany("INSERT OR IGNORE INTO task (task_id, app, executor, depends, args, inputs, outputs,"
-                          " memoize, time_invoked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows.tasks)
-            c.executemany("INSERT INTO status (task_id, try_id, state, time, detail) VALUES (?, ?, ?, ?, ?)",
-                          rows.status)
-            c.executemany("INSERT OR REPLACE INTO try (task_id, try_id, executor, time_launched) VALUES (?, ?, ?, ?)",
-                          rows.launched)
-            c.executemany("UPDATE try SET time_running = ? WHERE task_id = ? AND try_id = ?", rows.running)
-            c.executemany("UPDATE try SET engine = ?, block = ?, time_returned = ?, state = ?, exception = ?"
-                          " WHERE task_id = ? AND try_id = ?", rows.try_ends)
-            c.executemany("UPDATE task SET state = ? WHERE task_id = ?",
-                          [(state, tid) for tid, state in rows.states.items()])
-            c.executemany("UPDATE task SET memoize = ?, hashsum = ?, stdout = ?, stderr = ?, tries = ?, fail_count = ?,"
-                          " depends = ?, time_returned = ? WHERE task_id = ?", rows.finals)
-            c.executemany("INSERT INTO block (executor, block_id, job_id, provider, state, time, detail)"
-                          " VALUES (?, ?, ?, ?, ?, ?, ?)", rows.blocks)
-            if rows.counts:
-                sets = ", ".join(f"{name} = {name} + ?" for name in rows.counts)
-                c.execute(f"UPDATE workflow SET {sets} WHERE run_id = ?", (*rows.counts.values(), self.run_id))
-            c.execute("COMMIT")
-        except BaseException:
-            if c.in_transaction:
-                c.execute("ROLLBACK")
-            raise
+            with self._lock:
+                if self._conn is not None:
+                    rows.write(self._conn, self.run_id)
+        except (sqlite3.Error, OSError) as e:
+            self._degrade(e)
 
     def _provider(self, label: str) -> str | None:
         provider = getattr(self._executors.get(label), "provider", None)
@@ -270,53 +183,3 @@ def _user() -> str:
         return getpass.getuser()
     except Exception:  # no login name in some containers
         return str(os.getuid()) if hasattr(os, "getuid") else "unknown"
-
-
-def _task_row(ev: TaskEvent) -> tuple[Any, ...]:
-    call = ev.call
-    depends = ",".join(str(d) for d in ev.depends)
-    if call is None:
-        return (ev.tid, ev.app, ev.executor, depends, None, None, None, None, ev.time)
-    args = _preview(call.args, call.kwargs)
-    inputs = json.dumps([_text(x) if hasattr(x, "url") else _short(x) for x in call.inputs]) if call.inputs else None
-    outputs = json.dumps([_text(x) for x in call.outputs]) if call.outputs else None
-    return (ev.tid, ev.app, ev.executor, depends, args, inputs, outputs, None, ev.time)
-
-
-def _try_exception(record: Any, ev: TaskEvent) -> str | None:
-    """``'Type: message'`` of a failed try (the kernel's failure history), else the event's detail."""
-    history = getattr(record, "fail_history", None)
-    if ev.new is not S.CANCELLED and history and len(history) > ev.try_id:
-        return str(history[ev.try_id])
-    return ev.detail or None
-
-
-def _preview(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
-    parts = [_short(a) for a in args] + [f"{k}={_short(v)}" for k, v in kwargs.items() if k != "inputs"]
-    text = ", ".join(parts)
-    return text if len(text) <= _PREVIEW else text[: _PREVIEW - 3] + "..."
-
-
-def _short(value: Any) -> str:
-    try:
-        tid = getattr(value, "tid", None)
-        if tid is not None and hasattr(value, "task_record"):
-            return f"<task {tid}>"
-        text = repr(value)
-    except Exception:  # a repr that raises must not stop monitoring
-        text = f"<{type(value).__name__}>"
-    return text if len(text) <= _PREVIEW else text[:60] + "..."
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    url = getattr(value, "url", None)
-    if isinstance(url, str):
-        return url
-    filepath = getattr(value, "filepath", None)
-    if isinstance(filepath, str):
-        return filepath
-    if isinstance(value, tuple):
-        return str(value[0])
-    return str(value)

@@ -1,0 +1,210 @@
+"""One batch of events turned into rows: each task and try written once per batch.
+
+A short task usually lives its whole life (UNSCHED to EXEC_DONE) inside one
+batch; it then costs one ``task`` insert, one ``try`` insert and its
+``status`` rows, with no updates and no re-reads.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ..dataflow.events import BlockEvent, TaskEvent
+from ..dataflow.states import FINAL_STATES, TaskState
+
+__all__ = ["Batch"]
+
+S = TaskState
+_TRY_ENDS = frozenset({S.EXEC_DONE, S.FAILED, S.FAIL_RETRYABLE, S.CANCELLED})
+_IN_TRY = frozenset({S.LAUNCHED, S.RUNNING, S.JOINING})
+_COUNTERS = {S.EXEC_DONE: "tasks_completed", S.MEMO_DONE: "tasks_memo", S.FAILED: "tasks_failed",
+             S.DEP_FAIL: "tasks_dep_fail", S.CANCELLED: "tasks_cancelled"}
+_PREVIEW = 200
+_NAME = {state: state.name for state in TaskState}  # Enum.name is a slow descriptor
+
+TASK_COLUMNS = ("task_id", "app", "executor", "depends", "args", "inputs", "outputs", "stdout", "stderr",
+                "memoize", "hashsum", "state", "tries", "fail_count", "time_invoked", "time_returned")
+TRY_COLUMNS = ("task_id", "try_id", "executor", "engine", "block", "time_launched", "time_running",
+               "time_returned", "state", "exception")
+(_ID, _APP, _EXECUTOR, _DEPENDS, _ARGS, _INPUTS, _OUTPUTS, _STDOUT, _STDERR, _MEMOIZE, _HASHSUM, _STATE,
+ _TRIES, _FAIL_COUNT, _INVOKED, _RETURNED) = range(len(TASK_COLUMNS))
+(_Y_TID, _Y_TRY, _Y_EXECUTOR, _Y_ENGINE, _Y_BLOCK, _Y_LAUNCHED, _Y_RUNNING, _Y_RETURNED, _Y_STATE,
+ _Y_EXC) = range(len(TRY_COLUMNS))
+
+
+def _insert(table: str, columns: tuple[str, ...]) -> str:
+    return f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+
+
+def _update(table: str, columns: tuple[str, ...], keys: int) -> str:
+    sets = ", ".join(f"{c} = coalesce(?, {c})" for c in columns[keys:])
+    where = " AND ".join(f"{c} = ?" for c in columns[:keys])
+    return f"UPDATE {table} SET {sets} WHERE {where}"
+
+
+_INSERT_TASK = _insert("task", TASK_COLUMNS)
+_UPDATE_TASK = _update("task", TASK_COLUMNS, 1)
+_INSERT_TRY = _insert("try", TRY_COLUMNS)
+_UPDATE_TRY = _update("try", TRY_COLUMNS, 2)
+_INSERT_STATUS = "INSERT INTO status (task_id, try_id, state, time, detail) VALUES (?, ?, ?, ?, ?)"
+_INSERT_BLOCK = ("INSERT INTO block (executor, block_id, job_id, provider, state, time, detail)"
+                 " VALUES (?, ?, ?, ?, ?, ?, ?)")
+
+
+class Batch:
+    """The rows of one batch of events.
+
+    ``record_of(tid)`` gives the kernel's task record (or None), read for
+    what events do not carry: memo key, std streams, engine and block.
+    """
+
+    __slots__ = ("record_of", "status", "tasks", "new_tasks", "tries", "new_tries", "blocks", "counts")
+
+    def __init__(self, record_of: Callable[[int], Any]) -> None:
+        self.record_of = record_of
+        self.status: list[tuple[Any, ...]] = []
+        self.tasks: dict[int, list[Any]] = {}
+        self.new_tasks: set[int] = set()
+        self.tries: dict[tuple[int, int], list[Any]] = {}
+        self.new_tries: set[tuple[int, int]] = set()
+        self.blocks: list[tuple[Any, ...]] = []
+        self.counts: dict[str, int] = {}
+
+    def add_block(self, ev: BlockEvent, provider: str | None) -> None:
+        """A block changed state."""
+        self.blocks.append((ev.executor, ev.block_id, ev.job_id, provider, ev.state, ev.time, ev.detail or None))
+
+    def add_task(self, ev: TaskEvent) -> None:
+        """A task changed state."""
+        new, tid = ev.new, ev.tid
+        name = _NAME[new]
+        self.status.append((tid, ev.try_id, name, ev.time, ev.detail or None))
+        row = self.tasks.get(tid)
+        if row is None:
+            row = self.tasks[tid] = [None] * len(TASK_COLUMNS)
+            row[_ID] = tid
+        if ev.old is None:
+            _fill_new_task(row, ev)
+            self.new_tasks.add(tid)
+            self._count("tasks_total")
+        row[_STATE] = name
+        if new is S.LAUNCHED:
+            key = (tid, ev.try_id)
+            self.tries[key] = [tid, ev.try_id, ev.executor, None, None, ev.time, None, None, name, None]
+            self.new_tries.add(key)
+        elif new is S.RUNNING:
+            self._try_row(tid, ev.try_id)[_Y_RUNNING] = ev.time
+        if new in _TRY_ENDS and ev.old in _IN_TRY:
+            self._end_try(ev)
+        if new in FINAL_STATES:
+            self._final(row, ev)
+            self._count(_COUNTERS[new])
+
+    def _count(self, name: str) -> None:
+        self.counts[name] = self.counts.get(name, 0) + 1
+
+    def _try_row(self, tid: int, try_id: int) -> list[Any]:
+        row = self.tries.get((tid, try_id))
+        if row is None:
+            row = self.tries[(tid, try_id)] = [tid, try_id] + [None] * (len(TRY_COLUMNS) - 2)
+        return row
+
+    def _end_try(self, ev: TaskEvent) -> None:
+        row = self._try_row(ev.tid, ev.try_id)
+        record = self.record_of(ev.tid)
+        row[_Y_ENGINE] = getattr(record, "engine", None)
+        row[_Y_BLOCK] = getattr(record, "block", None)
+        row[_Y_RETURNED] = ev.time
+        row[_Y_STATE] = _NAME[ev.new]
+        if ev.new is not S.EXEC_DONE:
+            row[_Y_EXC] = _try_exception(record, ev)
+
+    def _final(self, row: list[Any], ev: TaskEvent) -> None:
+        row[_RETURNED] = ev.time
+        record = self.record_of(ev.tid)
+        if record is None:
+            row[_TRIES], row[_FAIL_COUNT] = 0, 0
+            return
+        row[_DEPENDS] = ",".join(str(d) for d in record.depends)
+        row[_MEMOIZE] = int(record.memoize)
+        row[_HASHSUM] = record.hashsum
+        row[_STDOUT] = _text(record.stdout)
+        row[_STDERR] = _text(record.stderr)
+        row[_TRIES] = ev.try_id + 1 if record.try_time_launched is not None else 0
+        row[_FAIL_COUNT] = record.fail_count
+
+    def write(self, conn: Any, run_id: str) -> None:
+        """Write the rows in one transaction on ``conn`` (rolled back on error)."""
+        new_t, new_y = self.new_tasks, self.new_tries
+        conn.execute("BEGIN")
+        try:
+            conn.executemany(_INSERT_TASK, [r for tid, r in self.tasks.items() if tid in new_t])
+            conn.executemany(_UPDATE_TASK, [r[1:] + r[:1] for tid, r in self.tasks.items() if tid not in new_t])
+            conn.executemany(_INSERT_TRY, [r for k, r in self.tries.items() if k in new_y])
+            conn.executemany(_UPDATE_TRY, [r[2:] + r[:2] for k, r in self.tries.items() if k not in new_y])
+            conn.executemany(_INSERT_STATUS, self.status)
+            conn.executemany(_INSERT_BLOCK, self.blocks)
+            if self.counts:
+                sets = ", ".join(f"{name} = {name} + ?" for name in self.counts)
+                conn.execute(f"UPDATE workflow SET {sets} WHERE run_id = ?", (*self.counts.values(), run_id))
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+
+def _fill_new_task(row: list[Any], ev: TaskEvent) -> None:
+    row[_APP] = ev.app
+    row[_EXECUTOR] = ev.executor
+    row[_DEPENDS] = ",".join(str(d) for d in ev.depends)
+    row[_INVOKED] = ev.time
+    call = ev.call
+    if call is None:
+        return
+    row[_ARGS] = _preview(call.args, call.kwargs)
+    if call.inputs:
+        row[_INPUTS] = json.dumps([_text(x) if hasattr(x, "url") else _short(x) for x in call.inputs])
+    if call.outputs:
+        row[_OUTPUTS] = json.dumps([_text(x) for x in call.outputs])
+
+
+def _try_exception(record: Any, ev: TaskEvent) -> str | None:
+    """``'Type: message'`` of a failed try (the kernel's failure history), else the event's detail."""
+    history = getattr(record, "fail_history", None)
+    if ev.new is not S.CANCELLED and history and len(history) > ev.try_id:
+        return str(history[ev.try_id])
+    return ev.detail or None
+
+
+def _preview(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> str:
+    parts = [_short(a) for a in args] + [f"{k}={_short(v)}" for k, v in kwargs.items() if k != "inputs"]
+    text = ", ".join(parts)
+    return text if len(text) <= _PREVIEW else text[: _PREVIEW - 3] + "..."
+
+
+def _short(value: Any) -> str:
+    try:
+        tid = getattr(value, "tid", None)
+        if tid is not None and hasattr(value, "task_record"):
+            return f"<task {tid}>"
+        text = repr(value)
+    except Exception:  # a repr that raises must not stop monitoring
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= _PREVIEW else text[:60] + "..."
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    url = getattr(value, "url", None)
+    if isinstance(url, str):
+        return url
+    filepath = getattr(value, "filepath", None)
+    if isinstance(filepath, str):
+        return filepath
+    if isinstance(value, tuple):
+        return str(value[0])
+    return str(value)
