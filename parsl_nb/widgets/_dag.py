@@ -72,8 +72,7 @@ class DagWidget(anywidget.AnyWidget):
         self.graph = GraphModel(tids)
         self._kernel = kernel
         self._args: dict[int, str] = {}
-        palette = [[s.label, STATE_COLORS[s]] for s in sorted(TaskState.__members__.values(), key=int)
-                   if s.name.isupper()]
+        palette = [[s.label, STATE_COLORS[s]] for s in sorted(TaskState, key=int)]  # index = state value
         super().__init__(_uid=uuid.uuid4().hex, _palette=palette, view=view, threshold=threshold,
                          height=height, title=title or ("Task graph" if tids is None else "Tasks behind futures"),
                          **kwargs)

@@ -167,3 +167,12 @@ def test_importing_parsl_nb_does_not_import_widget_or_plot_libraries():
             "bad = [m for m in ('anywidget', 'ipywidgets', 'matplotlib') if m in sys.modules]; "
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_palette_is_indexed_by_state_value(thread_dfk):
+    from parsl_nb.widgets import DagWidget
+
+    w = DagWidget()
+    assert [label for label, _ in w._palette] == [s.label for s in parsl.TaskState]
+    assert [int(s) for s in parsl.TaskState] == list(range(len(w._palette)))
+    w.close()

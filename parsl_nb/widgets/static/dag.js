@@ -1,7 +1,7 @@
 // parsl_nb DAG widget: a canvas view of the task graph, fed by binary snapshots and patches.
 // Wire format: see parsl_nb/widgets/_codec.py. Layout comes from Python; this file only draws.
 
-const DX = 30, DY = 56, R = 10, GW = 190, GH = 64, LIST_LIMIT = 600;
+const DX = 30, DY = 56, R = 10, GW = 190, GH = 64, LIST_LIMIT = 600, WRAP = 64;
 const BUCKET_NAMES = ["pending", "running", "done", "failed"];
 const BUCKET_COLORS = ["#f0ad4e", "#0275d8", "#2e7d32", "#c62828"];
 const BUCKET = [0, 0, 1, 1, 1, 0, 2, 2, 3, 3, 3]; // state value -> pending/running/done/failed
@@ -49,7 +49,7 @@ class Store {
     this.n = 0; this.ne = 0; this.seq = -1; this.apps = [];
     this.tid = new Int32Array(1024); this.layer = new Int32Array(1024); this.slot = new Int32Array(1024);
     this.app = new Uint16Array(1024); this.state = new Uint8Array(1024); this.edges = new Int32Array(2048);
-    this.index = new Map(); this.cell = new Map(); this.geom = 0; this.version = 0;
+    this.index = new Map(); this.geom = 0; this.version = 0;
   }
   grow(n, ne) {
     const g = (a, need) => {
@@ -67,7 +67,6 @@ class Store {
     this.edges.set(m.edges, 2 * this.ne);
     for (let k = 0; k < m.n; k++) {
       this.index.set(m.tid[k], base + k);
-      this.cell.set(m.layer[k] * 1048576 + m.slot[k], base + k);
     }
     this.n += m.n; this.ne += m.ne;
     for (let k = 0; k < m.apps.length; k++) this.apps[m.appBase + k] = m.apps[k];
@@ -122,6 +121,7 @@ const CSS = `
  border:1px solid var(--jp-border-color2,#ddd);border-radius:4px}
 .parsl-nb-dag .bar{display:flex;flex-wrap:wrap;gap:8px;align-items:center;padding:4px 6px;
  border-bottom:1px solid var(--jp-border-color2,#ddd)}
+.parsl-nb-dag .legend>span{margin-right:10px;white-space:nowrap}
 .parsl-nb-dag .sw{display:inline-block;width:10px;height:10px;border-radius:5px;margin-right:3px;vertical-align:-1px}
 .parsl-nb-dag button{font:inherit;padding:1px 6px;cursor:pointer}
 .parsl-nb-dag .stage{position:relative;overflow:hidden;cursor:grab}
@@ -203,9 +203,39 @@ function render({ model, el }) {
   }
 
   const visible = (i) => ui.expanded === null || store.app[i] === ui.expanded;
-  const wx = (i) => store.slot[i] * DX, wy = (i) => store.layer[i] * DY;
+  // World positions: Python's (layer, slot), with layers wider than WRAP slots wrapped onto extra rows
+  // and, in an expanded group, the group's tasks packed to the left of their layer.
+  let pos = null, posKey = "";
+  function positions() {
+    const key = `${store.geom},${ui.expanded}`;
+    if (pos && posKey === key) return pos;
+    const n = store.n, col = new Int32Array(n), px = new Float32Array(n), py = new Float32Array(n), grid = new Map();
+    let nl = 0;
+    for (let i = 0; i < n; i++) nl = Math.max(nl, store.layer[i] + 1);
+    const width = new Int32Array(nl);
+    if (ui.expanded === null) {
+      for (let i = 0; i < n; i++) { col[i] = store.slot[i]; width[store.layer[i]] = Math.max(width[store.layer[i]], col[i] + 1); }
+    } else {
+      const mine = [];
+      for (let i = 0; i < n; i++) if (store.app[i] === ui.expanded) mine.push(i);
+      mine.sort((p, q) => store.layer[p] - store.layer[q] || store.slot[p] - store.slot[q]);
+      for (const i of mine) col[i] = width[store.layer[i]]++;
+    }
+    const rowStart = new Int32Array(nl + 1);
+    for (let l = 0; l < nl; l++) rowStart[l + 1] = rowStart[l] + Math.max(1, Math.ceil(width[l] / WRAP));
+    for (let i = 0; i < n; i++) {
+      const c = col[i] % WRAP, row = rowStart[store.layer[i]] + Math.floor(col[i] / WRAP);
+      px[i] = c * DX; py[i] = row * DY;
+      if (visible(i)) grid.set(row * 1048576 + c, i);
+    }
+    pos = { px, py, grid }; posKey = key;
+    return pos;
+  }
+  let P = null; // positions() of the current frame or event
+  const wx = (i) => P.px[i], wy = (i) => P.py[i];
 
   function bounds() {
+    P = positions();
     let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
     if (mode() === "groups") {
       for (const g of computeGroups().list) {
@@ -356,6 +386,7 @@ function render({ model, el }) {
   function draw() {
     frame = 0;
     const t0 = performance.now(), m = mode();
+    P = positions();
     if (!ui.cam || !ui.userCam) fitCam();
     const cam = ui.cam, camKey = `${cam.x},${cam.y},${cam.k},${m},${ui.expanded}`;
     if (drawnGeom !== store.geom || drawnCam !== camKey) {
@@ -379,7 +410,8 @@ function render({ model, el }) {
       for (const g of computeGroups().list) if (x >= g.x && x <= g.x + GW - 20 && y >= g.y && y <= g.y + GH) return { group: g };
       return null;
     }
-    const i = store.cell.get(Math.round(y / DY) * 1048576 + Math.round(x / DX));
+    P = positions();
+    const i = P.grid.get(Math.round(y / DY) * 1048576 + Math.round(x / DX));
     if (i === undefined || !visible(i)) return null;
     const slack = Math.max(R, 4 / cam.k);
     return Math.hypot(x - wx(i), y - wy(i)) <= slack ? { node: i } : null;
@@ -433,7 +465,7 @@ function render({ model, el }) {
     const wasDrag = drag && drag.moved; drag = null;
     if (wasDrag) return;
     const t = hit(e.offsetX, e.offsetY);
-    if (t && t.group) { ui.expanded = t.group.a; ui.userCam = false; schedule(); }
+    if (t && t.group) { ui.expanded = t.group.a; ui.userCam = false; tip.style.display = "none"; schedule(); }
     else if (t) {
       const tid = store.tid[t.node];
       store.details.delete(tid); showDetail(tid); model.send({ type: "detail", tid }); schedule();
