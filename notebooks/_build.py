@@ -563,6 +563,82 @@ NB04 = [
     by_file = load_sum(inputs=saved.outputs)
     assert by_file.result() == int(by_value.result().sum())
     """),
+    md("""
+    ## Files from elsewhere: staging
+
+    A `File` can name a URL instead of a path. Pass it to an app and the kernel first runs
+    a **`stage_in` task** that downloads it; the app waits for that task like for any other
+    dependency, and receives the local copy (`inputs[0]`, `file.filepath`). The download
+    is a task in the graph, so you can watch data move. Here a small web server on this
+    machine stands in for a data portal.
+    """),
+    code("""
+    import functools
+    import hashlib
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    os.makedirs("data/www", exist_ok=True)
+    with open("data/www/primes.txt", "w") as f:
+        f.write("\\n".join(str(p) for p in [2, 3, 5, 7, 11, 13, 17, 19, 23, 29]) + "\\n")
+
+    class QuietHandler(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory="data/www"))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    print("serving data/www at", base)
+    """),
+    code("""
+    @python_app
+    def total(inputs=()):
+        with open(inputs[0]) as f:          # inputs[0] is the local copy
+            return sum(int(line) for line in f)
+
+    @bash_app
+    def count_lines(inputs=(), stdout=None):
+        return f"wc -l < {inputs[0]}"
+
+    remote = File(f"{base}/primes.txt")
+    assert total(inputs=[remote]).result() == 129
+    count_lines(inputs=[remote], stdout="data/count.txt").result()
+    print("lines:", open("data/count.txt").read().strip())
+    """),
+    md("""
+    Each call got its own `stage_in:primes.txt` task, and the app waited for it:
+    """),
+    code("""
+    g = parsl.dfk().graph
+    staged = [t for t, node in g.nodes(data=True) if node["kind"] == "stage_in"]
+    assert staged and all(any(True for _ in g.successors(t)) for t in staged)
+    for tid, node in sorted(g.nodes(data=True)):
+        print(tid, f"{node['kind']:9}", f"{node['app']:20}", node["state"], "->", list(g.successors(tid)))
+    """),
+    md("""
+    A download that fails (a missing file, a server that is down, a checksum that does not
+    match) fails the tasks that needed it with a `DependencyError` whose cause is a
+    `StagingError` naming the URL. A broken or partial download never appears under the
+    file's name. Add `#sha256=<digest>` to a URL to have the copy checked.
+    """),
+    code("""
+    digest = hashlib.sha256(open("data/www/primes.txt", "rb").read()).hexdigest()
+    print("with checksum:", total(inputs=[File(f"{base}/primes.txt#sha256={digest}")]).result())
+
+    missing = total(inputs=[File(f"{base}/no-such-file.txt")])
+    wrong = total(inputs=[File(f"{base}/primes.txt#sha256={'0' * 64}")])
+    for fut in (missing, wrong):
+        try:
+            fut.result()
+        except Exception as e:
+            assert type(e.__cause__).__name__ == "StagingError"
+            print(type(e).__name__, "<-", type(e.__cause__).__name__)
+            print("   ", e.__cause__)
+    """),
+    code("""
+    server.shutdown()
+    """),
     code("""
     parsl.clear()
     """),
