@@ -1,0 +1,118 @@
+"""Messages between the kernel and engines: HMAC-signed pickles, buffers out of band.
+
+A message is the frames ``[signature, body, *buffers]``. ``body`` is a pickled
+tuple whose first item is the message kind; the signature is an HMAC-SHA256,
+with the cluster's key, over the body and every buffer. Frames that fail the
+check are dropped before anything is unpickled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import inspect
+import pickle
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import cloudpickle
+
+from ...errors import SerializationError
+
+__all__ = ["Signer", "decode_value", "encode_call", "encode_function", "encode_value"]
+
+Buffers = list[Any]
+
+
+class Signer:
+    """Signs and checks frames with the cluster key."""
+
+    def __init__(self, key: bytes) -> None:
+        if not key:
+            raise ValueError("an empty key would leave the engine channel unauthenticated")
+        self._key = key
+
+    def _digest(self, frames: Sequence[Any]) -> bytes:
+        mac = hmac.new(self._key, digestmod=hashlib.sha256)
+        for f in frames:
+            mac.update(f)
+        return mac.digest()
+
+    def pack(self, msg: tuple[Any, ...], buffers: Sequence[Any] = ()) -> list[Any]:
+        """Frames for ``msg`` (a tuple of plain values) and its buffers."""
+        body = pickle.dumps(msg, protocol=5)
+        return [self._digest([body, *buffers]), body, *buffers]
+
+    def unpack(self, frames: Sequence[Any]) -> tuple[tuple[Any, ...], list[Any]] | None:
+        """The message and its buffers, or None if the signature does not match."""
+        if len(frames) < 2:
+            return None
+        sig, body, bufs = frames[0], frames[1], list(frames[2:])
+        if not hmac.compare_digest(bytes(sig), self._digest([body, *bufs])):
+            return None
+        return pickle.loads(body), bufs
+
+
+def encode_function(func: Callable[..., Any]) -> tuple[bytes, bytes]:
+    """(key, bytes) of a function pickled by value; the key names the bytes."""
+    try:
+        data = cloudpickle.dumps(func, protocol=5)
+    except Exception as e:
+        name = getattr(func, "__name__", repr(func))
+        raise SerializationError(f"the function {name}", f"{type(e).__name__}: {e}") from e
+    return hashlib.blake2b(data, digest_size=12).digest(), data
+
+
+def encode_call(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[bytes, Buffers]:
+    """Pickle ``(args, kwargs)``; large buffers (numpy arrays) travel out of band."""
+    bufs: Buffers = []
+    try:
+        data = cloudpickle.dumps((args, kwargs), protocol=5, buffer_callback=bufs.append)
+    except Exception as e:
+        raise SerializationError(_culprit(func, args, kwargs), f"{type(e).__name__}: {e}") from e
+    return data, [b.raw() for b in bufs]
+
+
+def encode_value(value: Any) -> tuple[bytes, Buffers]:
+    """Pickle a result or exception (plain pickle first, cloudpickle if that fails)."""
+    bufs: Buffers = []
+    try:
+        data = pickle.dumps(value, protocol=5, buffer_callback=bufs.append)
+    except Exception:
+        bufs = []
+        data = cloudpickle.dumps(value, protocol=5, buffer_callback=bufs.append)
+    return data, [b.raw() for b in bufs]
+
+
+def decode_value(data: bytes, bufs: Sequence[Any]) -> Any:
+    """Unpickle; received buffers are copied so numpy arrays come back writable."""
+    return pickle.loads(data, buffers=[bytearray(b) for b in bufs])
+
+
+def _culprit(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    names = _arg_names(func, len(args))
+    for i, value in enumerate(args):
+        if not _pickles(value):
+            return f"argument {names[i]!r} ({type(value).__name__})"
+    for key, value in kwargs.items():
+        if not _pickles(value):
+            return f"argument {key!r} ({type(value).__name__})"
+    return "the arguments"
+
+
+def _arg_names(func: Callable[..., Any], n: int) -> list[str]:
+    target = getattr(func, "func", func)  # walltime wrappers keep the app's function as .func
+    try:
+        params = [p.name for p in inspect.signature(target).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        params = []
+    return [params[i] if i < len(params) else f"#{i}" for i in range(n)]
+
+
+def _pickles(value: Any) -> bool:
+    try:
+        cloudpickle.dumps(value, protocol=5, buffer_callback=lambda b: None)
+    except Exception:
+        return False
+    return True
