@@ -79,7 +79,7 @@ class CondorProvider(ClusterProvider):
         self.transfer_input_files = list(transfer_input_files)
 
     def _script_values(self, tasks_per_node: int) -> dict[str, object]:
-        return {"directives": "", "submit_path": "<submit description>"}
+        return {"directives": ""}
 
     def render_submit(self, script_path: str) -> str:
         """The submit description for the block script at ``script_path``."""

@@ -1,5 +1,5 @@
 #!/bin/bash
-# parsl_nb block {{job_name}} for HTCondor: the executable of {{submit_path}}
+# parsl_nb block {{job_name}} for HTCondor: the executable of the .submit description next to this file
 {{worker_init}}
 
 export PARSL_NB_JOB_NAME={{job_name}}
