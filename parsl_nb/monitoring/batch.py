@@ -17,12 +17,14 @@ from ..dataflow.states import FINAL_STATES, TaskState
 __all__ = ["Batch"]
 
 S = TaskState
-_TRY_ENDS = frozenset({S.EXEC_DONE, S.FAILED, S.FAIL_RETRYABLE, S.CANCELLED})
 _IN_TRY = frozenset({S.LAUNCHED, S.RUNNING, S.JOINING})
 _COUNTERS = {S.EXEC_DONE: "tasks_completed", S.MEMO_DONE: "tasks_memo", S.FAILED: "tasks_failed",
              S.DEP_FAIL: "tasks_dep_fail", S.CANCELLED: "tasks_cancelled"}
 _PREVIEW = 200
 _NAME = {state: state.name for state in TaskState}  # Enum.name is a slow descriptor
+_LAUNCH, _RUN, _END, _FINAL = "launch", "run", "end", "final"
+_KIND = {S.LAUNCHED: _LAUNCH, S.RUNNING: _RUN, S.FAIL_RETRYABLE: _END,
+         **{state: _FINAL for state in FINAL_STATES}}
 
 TASK_COLUMNS = ("task_id", "app", "executor", "depends", "args", "inputs", "outputs", "stdout", "stderr",
                 "memoize", "hashsum", "state", "tries", "fail_count", "time_invoked", "time_returned")
@@ -83,27 +85,28 @@ class Batch:
         self.status.append((tid, ev.try_id, name, ev.time, ev.detail or None))
         row = self.tasks.get(tid)
         if row is None:
-            row = self.tasks[tid] = [None] * len(TASK_COLUMNS)
-            row[_ID] = tid
-        if ev.old is None:
-            _fill_new_task(row, ev)
-            self.new_tasks.add(tid)
-            self._count("tasks_total")
+            row = self.tasks[tid] = [tid, None, None, None, None, None, None, None, None, None, None, None, None,
+                                     None, None, None]
         row[_STATE] = name
-        if new is S.LAUNCHED:
+        kind = _KIND.get(new)
+        if kind is None:
+            if ev.old is None:
+                _fill_new_task(row, ev)
+                self.new_tasks.add(tid)
+            return
+        if kind is _LAUNCH:
             key = (tid, ev.try_id)
             self.tries[key] = [tid, ev.try_id, ev.executor, None, None, ev.time, None, None, name, None]
             self.new_tries.add(key)
-        elif new is S.RUNNING:
+        elif kind is _RUN:
             self._try_row(tid, ev.try_id)[_Y_RUNNING] = ev.time
-        if new in _TRY_ENDS and ev.old in _IN_TRY:
-            self._end_try(ev)
-        if new in FINAL_STATES:
-            self._final(row, ev)
-            self._count(_COUNTERS[new])
-
-    def _count(self, name: str) -> None:
-        self.counts[name] = self.counts.get(name, 0) + 1
+        else:
+            if ev.old in _IN_TRY:
+                self._end_try(ev)
+            if kind is _FINAL:
+                self._final(row, ev)
+                counter = _COUNTERS[new]
+                self.counts[counter] = self.counts.get(counter, 0) + 1
 
     def _try_row(self, tid: int, try_id: int) -> list[Any]:
         row = self.tries.get((tid, try_id))
@@ -127,11 +130,13 @@ class Batch:
         if record is None:
             row[_TRIES], row[_FAIL_COUNT] = 0, 0
             return
-        row[_DEPENDS] = ",".join(str(d) for d in record.depends)
+        if record.depends:
+            row[_DEPENDS] = ",".join(map(str, record.depends))
         row[_MEMOIZE] = int(record.memoize)
         row[_HASHSUM] = record.hashsum
-        row[_STDOUT] = _text(record.stdout)
-        row[_STDERR] = _text(record.stderr)
+        if record.stdout is not None or record.stderr is not None:
+            row[_STDOUT] = _text(record.stdout)
+            row[_STDERR] = _text(record.stderr)
         row[_TRIES] = ev.try_id + 1 if record.try_time_launched is not None else 0
         row[_FAIL_COUNT] = record.fail_count
 
@@ -146,6 +151,8 @@ class Batch:
             conn.executemany(_UPDATE_TRY, [r[2:] + r[:2] for k, r in self.tries.items() if k not in new_y])
             conn.executemany(_INSERT_STATUS, self.status)
             conn.executemany(_INSERT_BLOCK, self.blocks)
+            if new_t:
+                self.counts["tasks_total"] = len(new_t)
             if self.counts:
                 sets = ", ".join(f"{name} = {name} + ?" for name in self.counts)
                 conn.execute(f"UPDATE workflow SET {sets} WHERE run_id = ?", (*self.counts.values(), run_id))
@@ -159,12 +166,14 @@ class Batch:
 def _fill_new_task(row: list[Any], ev: TaskEvent) -> None:
     row[_APP] = ev.app
     row[_EXECUTOR] = ev.executor
-    row[_DEPENDS] = ",".join(str(d) for d in ev.depends)
+    if ev.depends:
+        row[_DEPENDS] = ",".join(map(str, ev.depends))
     row[_INVOKED] = ev.time
     call = ev.call
     if call is None:
         return
-    row[_ARGS] = _preview(call.args, call.kwargs)
+    if call.args or call.kwargs:
+        row[_ARGS] = _preview(call.args, call.kwargs)
     if call.inputs:
         row[_INPUTS] = json.dumps([_text(x) if hasattr(x, "url") else _short(x) for x in call.inputs])
     if call.outputs:
