@@ -46,7 +46,11 @@ class WidgetMagics(Magics):
 
     @line_magic
     def parsl_dag(self, line: str) -> Any:
-        """Live task graph: ``%parsl_dag [--nodes|--groups] [--threshold N] [EXPR]``."""
+        """Live task graph: ``%parsl_dag [--nodes|--groups] [--threshold N] [EXPR]``.
+
+        The widget is displayed with a display id (its saved picture is refreshed
+        when the tasks finish); use ``DagWidget(...)`` to keep a handle on it.
+        """
         args = _parse(_dag_parser, line)
         if args is None:
             return None
@@ -54,7 +58,9 @@ class WidgetMagics(Magics):
 
         source = _source(args.source, _user_ns(self))
         with _as_usage():
-            return DagWidget(source, view=args.view or "auto", threshold=args.threshold, height=args.height)
+            widget = DagWidget(source, view=args.view or "auto", threshold=args.threshold, height=args.height)
+        widget.show()
+        return None
 
     @line_magic
     def parsl_progress(self, line: str) -> Any:

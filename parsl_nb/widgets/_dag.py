@@ -81,7 +81,10 @@ class DagWidget(anywidget.AnyWidget):
         self._snapshot = self.graph.snapshot()
         self.syncer = Syncer(self.graph, self._send_msg, hz, keyframe=self._keyframe)
         self._cleaned_at: float | None = None
-        self._ticker = Ticker(self.syncer.tick, 1.0 / hz, done=self._finished)
+        self._handle: Any = None
+        self._seen = (self.graph.version, time.monotonic())
+        self._fallback_version = -1
+        self._ticker = Ticker(self._tick, 1.0 / hz, done=self._finished)
         self.on_msg(self._on_msg)
 
     # ------------------------------------------------------------ kernel side
@@ -94,6 +97,18 @@ class DagWidget(anywidget.AnyWidget):
                     rec = tasks.get(ev.tid)
                     if rec is not None and rec.func is not None:
                         self._args[ev.tid] = args_preview(rec.args, rec.kwargs)
+
+    def _tick(self) -> None:
+        self.syncer.tick()
+        version, since = self._seen
+        now = time.monotonic()
+        if self.graph.version != version:
+            self._seen = (self.graph.version, now)
+        elif (self._handle is not None and version != self._fallback_version and now - since > 1.0
+              and self.graph.all_final()):
+            # the workflow went quiet: refresh the output, so a saved notebook shows this state
+            self._fallback_version = version
+            self._handle.update(self)
 
     def _finished(self) -> bool:
         # keep ticking one second past the kernel's cleanup, so its last events go out
@@ -124,6 +139,16 @@ class DagWidget(anywidget.AnyWidget):
             return {"tid": tid, "app": "?", "state": "unknown", "history": [], "args": "", "depends": [],
                     "executor": "", "engine": "", "block": "", "tries": 0}
         return task_detail(rec, self._args.get(tid))
+
+    def show(self) -> None:
+        """Display the widget with a display id, and refresh its static fallback when the tasks are done.
+
+        A saved notebook then shows the final picture on GitHub or nbviewer,
+        not the one from the moment the cell ran.
+        """
+        from IPython.display import display
+
+        self._handle = display(self, display_id=True)
 
     def to_html(self) -> str:
         """Static HTML of the current state (what a saved notebook shows)."""

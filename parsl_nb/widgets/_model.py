@@ -157,6 +157,11 @@ class GraphModel:
             return out
 
     # ------------------------------------------------------------ views
+    def all_final(self) -> bool:
+        """Whether every task shown has reached a final state."""
+        with self.lock:
+            return all(s in _FINAL for s in self.state)
+
     def counts(self) -> dict[str, dict[str, int]]:
         """Per app: how many tasks are pending, running, done and failed."""
         with self.lock:

@@ -20,7 +20,7 @@ class Syncer:
     ``tick(now)`` is called by a :class:`Ticker` (or by tests, with a fake
     clock). A patch goes out when something changed and ``1/hz`` seconds
     passed since the previous message; ``keyframe(snapshot)`` is called
-    every ``keyframe_every`` seconds while the graph changes, so a front end
+    every ``keyframe_every`` seconds (longer above 5,000 nodes) while the graph changes, so a front end
     that lost messages (a page reload) catches up even while the notebook is
     busy and cannot answer its resync request.
     """
@@ -51,8 +51,8 @@ class Syncer:
                 self.send({"type": "patch", "seq": self.model.seq}, [patch])
                 self.sent += 1
                 self._last = now
-            if self.keyframe is not None and now - self._last_key >= self.keyframe_every \
-                    and self.model.seq != self._key_seq:
+            every = self.keyframe_every * max(1.0, len(self.model) / 5000)  # ~15 bytes a node: rarer when big
+            if self.keyframe is not None and now - self._last_key >= every and self.model.seq != self._key_seq:
                 self._last_key, self._key_seq = now, self.model.seq
                 self.keyframe(self.model.snapshot())
         return patch is not None

@@ -29,7 +29,8 @@ def need_browser() -> None:
     if not (os.path.exists(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
         missing.append(CHROMIUM)
     if missing:
-        msg = f"browser tests need {', '.join(missing)} (apt-get install chromium; pip install jupyterlab anywidget playwright)"
+        msg = (f"browser tests need {', '.join(missing)} "
+               "(apt-get install chromium; pip install jupyterlab anywidget playwright)")
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(msg)
         pytest.skip(msg)

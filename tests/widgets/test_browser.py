@@ -43,6 +43,7 @@ small = DagWidget([t, after], view="nodes", title="small workflow")
 small
 """
 PROGRESS = "ProgressWidget([t, after])"
+MAGIC = "%load_ext parsl_nb\n%parsl_dag --nodes t"
 BIG = """\
 parts = [step(i) for i in range(4000)]
 sums = [total(*parts[i:i + 5]) for i in range(0, 4000, 5)]
@@ -90,7 +91,7 @@ def test_dag_progress_details_and_groups_in_jupyterlab(lab: Lab):
     from playwright.sync_api import expect, sync_playwright
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    write_notebook(lab.root / "widgets.ipynb", [SETUP, SMALL, PROGRESS, BIG])
+    write_notebook(lab.root / "widgets.ipynb", [SETUP, SMALL, PROGRESS, BIG, MAGIC])
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
@@ -104,6 +105,7 @@ def test_dag_progress_details_and_groups_in_jupyterlab(lab: Lab):
             _check_progress(page, expect)
             _check_big(page, expect)
             _check_resync(page)
+            _check_saved_fallback(page, lab.root / "widgets.ipynb")
         finally:
             try:
                 page.screenshot(path=str(ARTIFACTS / "browser-last.png"), full_page=True)
@@ -177,3 +179,21 @@ def _check_resync(page: Any) -> None:
     seq = kernel_exec(page, "", "small.graph.seq")
     wait_attr(small, "data-seq", seq)
     assert small.locator("li[data-state=exec_done]").count() == 5
+
+
+def _check_saved_fallback(page: Any, path: Path) -> None:
+    """%parsl_dag refreshed its output when the tasks finished: the saved notebook shows the final state."""
+    import nbformat
+
+    magic = page.locator(".parsl-nb-dag").nth(2)
+    wait_attr(magic, "data-done", "4")  # t and the three tasks it needs
+    deadline = time.monotonic() + 20
+    while True:
+        page.evaluate("window.jupyterapp.commands.execute('docmanager:save')")
+        time.sleep(0.5)
+        outputs = nbformat.read(str(path), as_version=4).cells[4].outputs
+        html = "".join(o.get("data", {}).get("text/html", "") for o in outputs)
+        if html.count('data-state="exec_done"') == 4 or time.monotonic() > deadline:
+            break
+    assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs)
+    assert html.count('data-state="exec_done"') == 4, html[:500]

@@ -3,6 +3,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -126,7 +127,7 @@ def test_progress_and_future_widgets(thread_dfk):
     p.close()
 
 
-def test_magics(thread_dfk):
+def test_magics(thread_dfk, monkeypatch):
     from IPython.core.interactiveshell import InteractiveShell
 
     from parsl_nb.jupyter.widget_magics import WidgetMagics
@@ -135,7 +136,10 @@ def test_magics(thread_dfk):
     shell = InteractiveShell.instance()
     shell.register_magics(WidgetMagics)
     shell.user_ns["fut"] = slow(3)
-    w = shell.run_line_magic("parsl_dag", "--groups --height 300 fut")
+    shown: list[DagWidget] = []
+    monkeypatch.setattr(DagWidget, "show", lambda self: shown.append(self))
+    assert shell.run_line_magic("parsl_dag", "--groups --height 300 fut") is None
+    [w] = shown
     assert isinstance(w, DagWidget) and w.view == "groups" and w.height == 300 and len(w.graph) == 1
     assert isinstance(shell.run_line_magic("parsl_progress", ""), ProgressWidget)
     from IPython.core.error import UsageError
@@ -175,4 +179,26 @@ def test_palette_is_indexed_by_state_value(thread_dfk):
     w = DagWidget()
     assert [label for label, _ in w._palette] == [s.label for s in parsl.TaskState]
     assert [int(s) for s in parsl.TaskState] == list(range(len(w._palette)))
+    w.close()
+
+
+def test_static_fallback_is_refreshed_when_the_workflow_goes_quiet(thread_dfk):
+    from parsl_nb.widgets import DagWidget
+
+    gate = threading.Event()
+    a = slow(1, gate)
+    w = DagWidget(hz=20)
+    updates: list[str] = []
+
+    class Handle:
+        def update(self, obj: Any) -> None:
+            updates.append(obj._repr_mimebundle_()[0]["text/html"])
+
+    w._handle = Handle()
+    time.sleep(1.3)
+    assert updates == []  # not while a task is still running
+    gate.set()
+    a.result()
+    wait_until(lambda: updates, timeout=5)
+    assert 'data-state="exec_done"' in updates[0] and len(updates) == 1
     w.close()

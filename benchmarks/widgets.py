@@ -1,0 +1,133 @@
+"""Python-side cost of the live widgets (numbers to read, not timed assertions).
+
+    python benchmarks/widgets.py [--nodes 20000] [--layout 5000] [--workflow 10000] [--repeats 5]
+
+Measures: the layered layout of N nodes at once and in small batches; one sync
+tick at 20,000 nodes (applying a batch of events, encoding the patch) and a
+keyframe snapshot; and a thread workflow with and without a DagWidget following
+it (the comm is a no-op outside a kernel, so this is the Python-side overhead).
+Issue 5's targets: tick < 5 ms at 20,000 nodes, layout of 5,000 nodes < 100 ms,
+workflow at most 10 % slower with the widget.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from typing import Any
+
+from parsl_nb.dataflow.events import TaskEvent
+from parsl_nb.dataflow.states import TaskState as S
+from parsl_nb.widgets._layout import IncrementalLayout
+from parsl_nb.widgets._model import GraphModel
+
+
+def timed(fn: Callable[[], Any], repeats: int) -> tuple[float, float]:
+    """Median and max wall time of ``fn()`` in ms."""
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times), max(times)
+
+
+def random_dag(n: int, seed: int = 0) -> list[tuple[int, list[int]]]:
+    rng = random.Random(seed)
+    return [(i, rng.sample(range(max(0, i - 500), i), min(i, rng.randint(0, 3)))) for i in range(n)]
+
+
+def bench_layout(n: int, repeats: int) -> None:
+    rows = random_dag(n)
+    med, mx = timed(lambda: IncrementalLayout().add(rows), repeats)
+    print(f"layout, {n} nodes at once (random DAG, up to 3 deps):  median {med:7.1f} ms  max {mx:7.1f} ms")
+
+    def batches() -> None:
+        lay = IncrementalLayout()
+        for k in range(0, n, 50):
+            lay.add(rows[k:k + 50])
+    med, mx = timed(batches, repeats)
+    print(f"layout, {n} nodes in batches of 50:                   median {med:7.1f} ms  max {mx:7.1f} ms")
+    wide = [(i, ()) for i in range(n // 2)] + [(n + i, (i, n // 2 - 1 - i)) for i in range(n // 2)]
+    med, mx = timed(lambda: IncrementalLayout().add(wide), repeats)
+    print(f"layout, {n} nodes, two wide layers:                  median {med:7.1f} ms  max {mx:7.1f} ms")
+
+
+def bench_tick(n: int, repeats: int) -> None:
+    events = [TaskEvent(0.0, tid, f"app{tid % 5}", None, S.UNSCHED, depends=tuple(deps))
+              for tid, deps in random_dag(n)]
+    model = GraphModel()
+    med, _ = timed(lambda: GraphModel().apply(events), 1)
+    print(f"model, {n} new tasks in one batch:                   {med:7.1f} ms")
+    model.apply(events)
+    model.take_patch()
+    states = [S.PENDING, S.LAUNCHED, S.RUNNING, S.EXEC_DONE]
+    for per_tick in (100, 1000, 5000):
+        ticks = []
+        for r in range(repeats):
+            batch = [TaskEvent(0.0, random.randrange(n), "app", S.UNSCHED, states[r % 4]) for _ in range(per_tick)]
+            t = time.perf_counter()
+            model.apply(batch)
+            patch = model.take_patch()
+            ticks.append((time.perf_counter() - t) * 1000)
+        print(f"tick at {n} nodes, {per_tick:5d} events (apply + patch): median {statistics.median(ticks):7.2f} ms"
+              f"  max {max(ticks):7.2f} ms  patch {len(patch or b'')} bytes")
+    med, mx = timed(model.snapshot, repeats)
+    print(f"snapshot (keyframe) at {n} nodes:                   median {med:7.2f} ms  "
+          f"max {mx:7.2f} ms  {len(model.snapshot())} bytes")
+    med, mx = timed(model.groups, repeats)
+    print(f"grouped counts at {n} nodes (static fallback):      median {med:7.2f} ms  max {mx:7.2f} ms")
+
+
+def bench_workflow(n: int, repeats: int) -> None:
+    import parsl_nb as parsl
+    from parsl_nb.widgets import DagWidget
+
+    @parsl.python_app
+    def noop(x: int) -> int:
+        return x
+
+    def run(widget: bool) -> float:
+        with tempfile.TemporaryDirectory() as d:
+            dfk = parsl.load(parsl.Config(executors=[parsl.ThreadPoolExecutor(max_threads=4)], run_dir=d))
+            w = DagWidget(hz=15) if widget else None
+            t = time.perf_counter()
+            futures = [noop(i) for i in range(n)]
+            for f in futures:
+                f.result()
+            wall = time.perf_counter() - t
+            dfk.events.flush()
+            if w is not None:
+                assert len(w.graph) == n
+                w.close()
+            parsl.clear()
+            return wall
+
+    results: dict[bool, list[float]] = {False: [], True: []}
+    for _ in range(repeats):
+        for widget in (False, True):  # interleaved, so drift spreads over both
+            results[widget].append(run(widget))
+    off, on = statistics.median(results[False]), statistics.median(results[True])
+    print(f"workflow, {n} no-op tasks on 4 threads: without widget {off:.2f} s, with DagWidget {on:.2f} s "
+          f"({(on / off - 1) * 100:+.1f} %)")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--nodes", type=int, default=20000)
+    p.add_argument("--layout", type=int, default=5000)
+    p.add_argument("--workflow", type=int, default=10000)
+    p.add_argument("--repeats", type=int, default=5)
+    a = p.parse_args()
+    bench_layout(a.layout, a.repeats)
+    bench_tick(a.nodes, a.repeats)
+    if a.workflow:
+        bench_workflow(a.workflow, min(a.repeats, 3))
+
+
+if __name__ == "__main__":
+    main()
