@@ -94,9 +94,26 @@ def run_demo(executor: str, workers: int, chunks: int, numbers: int, run_dir: st
         line = read_back(inputs=[rep.outputs[0]]).result()
         wall = time.perf_counter() - t0
         _print_summary(dfk, executor, workers, t_loaded, wall, line, primes.result())
+        _save_pictures(dfk)
     finally:
         DataFlowKernelLoader.clear()
     return 0
+
+
+def _save_pictures(dfk: Any) -> None:
+    """Write the DAG and the timeline as PNG files into the run directory."""
+    from . import plot
+
+    paths = []
+    try:
+        for name, draw in (("dag", plot.dag), ("timeline", plot.timeline)):
+            path = os.path.join(dfk.run_dir, f"{name}.png")
+            draw(dfk).savefig(path, dpi=100)
+            paths.append(path)
+    except ImportError:  # matplotlib is an optional extra
+        print("(install parsl_nb[widgets] to also get dag.png and timeline.png)")
+        return
+    print("pictures: " + ", ".join(paths))
 
 
 def _print_summary(dfk: Any, executor: str, workers: int, t_loaded: float, wall: float,
