@@ -47,7 +47,7 @@ class _Task:
     kwargs: dict[str, Any]
     future: Future[Any]
     engine: EngineInfo | None = None
-    started: bool = False
+    started: float = 0.0
 
 
 @dataclass(slots=True, eq=False)
@@ -92,6 +92,7 @@ class Dispatcher:
         self._wake_r, self._wake_w = os.pipe()
         self._poked = False
         self._stop = False
+        self._runtime: float | None = None  # moving average of task run time, seconds
         self.on_engine_change: Callable[[], None] = lambda: None
         self._thread = threading.Thread(target=self._run, name=f"parsl_nb-{label}-dispatch", daemon=True)
 
@@ -227,13 +228,14 @@ class Dispatcher:
         for key in started:
             task = eng.tasks.get(key)
             if task is not None:
-                task.started = True
+                task.started = time.monotonic()
                 if task.tid >= 0:
                     self.context.task_running(task.tid)
         for key, status, data, start, n in results:
             task = eng.tasks.pop(key, None)
             if task is None or status == CANCELLED:
                 continue
+            self._measure(task)
             try:
                 value = decode_value(data, bufs[start:start + n])
             except Exception as e:
@@ -243,6 +245,16 @@ class Dispatcher:
                 self._settle(task, result=value)
             else:
                 self._settle(task, exc=value)
+
+    def _measure(self, task: _Task) -> None:
+        took = time.monotonic() - task.started if task.started else 0.0
+        self._runtime = took if self._runtime is None else 0.9 * self._runtime + 0.1 * took
+
+    def _cap(self) -> int:
+        """Tasks to queue per engine: about 50 ms of work, so late engines still get some."""
+        if self._runtime is None:
+            return min(4, self.prefetch)
+        return max(2, min(self.prefetch, int(0.05 / max(self._runtime, 1e-5))))
 
     def _settle(self, task: _Task, result: Any = None, exc: BaseException | None = None) -> int:
         with self._lock:
@@ -269,9 +281,10 @@ class Dispatcher:
         if not self._queue or not live:
             return
         plan: dict[bytes, list[_Task]] = {}
+        cap = self._cap()
         while self._queue:
             eng = min(live, key=lambda e: len(e.tasks))
-            if len(eng.tasks) >= self.prefetch:
+            if len(eng.tasks) >= cap:
                 break
             task = self._queue.popleft()
             if task.future.done():
