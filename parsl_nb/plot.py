@@ -165,6 +165,7 @@ def timeline(source: Any = None, *, title: str = "Task timeline", figsize: tuple
     ax.set_title(f"{title}: {len(rows)} runs on {len(lanes)} workers")
     if apps:
         handles = [Patch(color=colors[a], label=a) for a in apps]
-        handles.append(Patch(facecolor="white", edgecolor="#c62828", hatch="//", label="failed try"))
+        if any(r[4] for r in rows):
+            handles.append(Patch(facecolor="white", edgecolor="#c62828", hatch="//", label="failed try"))
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
     return fig
