@@ -78,6 +78,7 @@ add_queue() {
     set_queue_attr slots "$SLOTS"
     set_queue_attr load_thresholds NONE
     set_queue_attr shell /bin/bash
+    set_queue_attr shell_start_mode unix_behavior
 }
 
 set_queue_attr() {
@@ -101,7 +102,8 @@ start() {
     fi
     wait_for 15 sge_qmaster qstat || die "sge_qmaster does not answer; see /var/spool/gridengine/qmaster/messages"
     # Root is refused below min_uid; execd caches this, so set it before execd starts.
-    set_conf "qconf -sconf global" "qconf -Mconf" min_uid 0 min_gid 0
+    # unix_behavior: run the script under its #! line, not a login shell (profiles can block, e.g. pyenv rehash).
+    set_conf "qconf -sconf global" "qconf -Mconf" min_uid 0 min_gid 0 shell_start_mode unix_behavior
     set_conf "qconf -ssconf" "qconf -Msconf" schedule_interval 0:0:1 flush_submit_sec 1 flush_finish_sec 1
     qconf -ss 2>/dev/null | grep -qx "$HOST" || qconf -as "$HOST" >/dev/null
     if ! pid_alive "$(execd_pidfile)" sge_execd; then

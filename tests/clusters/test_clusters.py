@@ -41,9 +41,9 @@ def test_srun_spans_two_emulated_nodes(slurm_cluster: Cluster, tmp_path: Path) -
 
 @pytest.mark.slurm  # gridengine: until a `gridengine` marker exists
 def test_qsub_job_runs(gridengine_cluster: Cluster, tmp_path: Path) -> None:
-    out = tmp_path / "job.out"
-    subprocess.run(["qsub", "-terse", "-j", "y", "-o", str(out), "-b", "y", "echo", "job=$JOB_ID"],
-                   check=True, capture_output=True)
+    out, job = tmp_path / "job.out", tmp_path / "job.sh"
+    job.write_text("#!/bin/bash\necho job=$JOB_ID\n")
+    subprocess.run(["qsub", "-terse", "-j", "y", "-o", str(out), str(job)], check=True, capture_output=True)
     assert wait_for_file(out).startswith("job=")
 
 
