@@ -39,7 +39,7 @@ def test_srun_spans_two_emulated_nodes(slurm_cluster: Cluster, tmp_path: Path) -
     assert len(set(out.read_text().split())) == 2
 
 
-@pytest.mark.slurm  # gridengine: until a `gridengine` marker exists
+@pytest.mark.gridengine
 def test_qsub_job_runs(gridengine_cluster: Cluster, tmp_path: Path) -> None:
     out, job = tmp_path / "job.out", tmp_path / "job.sh"
     job.write_text("#!/bin/bash\necho job=$JOB_ID\n")

@@ -15,8 +15,6 @@ from parsl_nb.providers.gridengine import GridEngineProvider
 from parsl_nb.providers.slurm import SlurmProvider
 from tests.cluster_fixtures import Cluster
 
-pytestmark = pytest.mark.slurm  # Grid Engine too, until a `gridengine` marker exists
-
 
 def states_until(provider, job_id: str, final: JobState, timeout: float = 30.0) -> list[JobState]:
     seen: list[JobState] = []
@@ -38,6 +36,7 @@ def slurm(tmp_path: Path, **kw) -> SlurmProvider:
     return provider
 
 
+@pytest.mark.slurm
 def test_slurm_job_runs_then_completes(slurm_cluster: Cluster, tmp_path: Path) -> None:
     provider = slurm(tmp_path)
     job_id = provider.submit("echo on $SLURMD_NODENAME; sleep 1", 1)
@@ -47,6 +46,7 @@ def test_slurm_job_runs_then_completes(slurm_cluster: Cluster, tmp_path: Path) -
     assert Path(status.stdout_path).read_text().startswith("on c")
 
 
+@pytest.mark.slurm
 def test_slurm_cancel_running_job_and_cancel_again(slurm_cluster: Cluster, tmp_path: Path) -> None:
     provider = slurm(tmp_path)
     job_id = provider.submit("sleep 60", 1)
@@ -56,6 +56,7 @@ def test_slurm_cancel_running_job_and_cancel_again(slurm_cluster: Cluster, tmp_p
     assert provider.cancel([job_id]) == [True]  # already ended: not an error
 
 
+@pytest.mark.slurm
 def test_slurm_status_of_many_jobs_in_one_call(slurm_cluster: Cluster, tmp_path: Path) -> None:
     provider = slurm(tmp_path)
     ids = [provider.submit("sleep 30", 1) for _ in range(3)]
@@ -78,6 +79,7 @@ def test_slurm_status_of_many_jobs_in_one_call(slurm_cluster: Cluster, tmp_path:
         assert provider.cancel(ids) == [True] * 3
 
 
+@pytest.mark.slurm
 def test_slurm_srun_launcher_spans_nodes(slurm_cluster: Cluster, tmp_path: Path) -> None:
     provider = slurm(tmp_path, nodes_per_block=2, launcher=SrunLauncher())
     job_id = provider.submit("echo rank on $SLURMD_NODENAME", 1)
@@ -86,6 +88,7 @@ def test_slurm_srun_launcher_spans_nodes(slurm_cluster: Cluster, tmp_path: Path)
     assert len({word for word in out if word.startswith("c")}) == 2
 
 
+@pytest.mark.slurm
 def test_slurm_bad_partition_is_a_submit_error_naming_the_option(slurm_cluster: Cluster, tmp_path: Path) -> None:
     provider = SlurmProvider(partition="nope", launcher=SimpleLauncher())
     provider.script_dir = str(tmp_path)
@@ -94,12 +97,14 @@ def test_slurm_bad_partition_is_a_submit_error_naming_the_option(slurm_cluster: 
     assert "partition" in info.value.message and "invalid partition" in info.value.stderr.lower()
 
 
+@pytest.mark.slurm
 def test_slurm_unsatisfiable_constraint_is_reported(slurm_cluster: Cluster, tmp_path: Path) -> None:
     provider = slurm(tmp_path, constraint="gpu")
     with pytest.raises(SubmitError, match="constraint"):
         provider.submit("true", 1)
 
 
+@pytest.mark.gridengine
 def test_gridengine_job_runs_then_completes(gridengine_cluster: Cluster, tmp_path: Path) -> None:
     provider = GridEngineProvider(queue="all.q", walltime="00:02:00", launcher=SimpleLauncher())
     provider.script_dir = str(tmp_path)
@@ -110,6 +115,7 @@ def test_gridengine_job_runs_then_completes(gridengine_cluster: Cluster, tmp_pat
     assert Path(provider.status([job_id])[0].stdout_path).read_text().strip() == f"job {job_id}"
 
 
+@pytest.mark.gridengine
 def test_gridengine_cancel(gridengine_cluster: Cluster, tmp_path: Path) -> None:
     provider = GridEngineProvider(queue="all.q", launcher=SimpleLauncher())
     provider.script_dir = str(tmp_path)
