@@ -142,3 +142,18 @@ def test_htex_names_run_unchanged(tmp_path):
         assert add(3, 4).result(timeout=30) == 7
     with pytest.raises(TypeError, match="max_wokers_per_node"):
         HighThroughputExecutor(max_wokers_per_node=2)
+
+
+def test_walltime_interrupts_a_blocking_call_on_an_engine(engines_dfk):
+    from parsl_nb.errors import AppTimeout
+
+    engines_dfk(engines_per_node=1)
+
+    @parsl.python_app
+    def nap(walltime=None):
+        import time
+        time.sleep(30)
+
+    with pytest.raises(AppTimeout):
+        nap(walltime=0.5).result(timeout=20)
+    assert add(1, 1).result(timeout=10) == 2
