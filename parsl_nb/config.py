@@ -41,7 +41,11 @@ class Config:
     checkpoint_mode, checkpoint_files, checkpoint_period
         Checkpointing, with Parsl's names.
     strategy, strategy_period, max_idletime
-        How executors with blocks scale: ``'simple'`` or ``'none'``.
+        How executors with blocks scale: ``'simple'`` (add blocks for queued
+        tasks, retire blocks idle for ``max_idletime`` s) or ``'none'``; the
+        strategy runs every ``strategy_period`` s (default: the executor's
+        own, 0.5 s for engines, where Parsl waits 5 s). An executor's own
+        argument wins over the Config's.
     exit_mode : str
         What leaving a ``with`` block does: ``'cleanup'`` (default), ``'wait'``
         (wait for tasks, then clean up) or ``'skip'``.
@@ -73,7 +77,7 @@ class Config:
         run_dir: str = "runinfo",
         std_autopath: Callable[..., str] | None = None,
         strategy: str | None = "simple",
-        strategy_period: float = 5.0,
+        strategy_period: float | None = None,
         max_idletime: float = 120.0,
         monitoring: Any = None,
         usage_tracking: int = 0,
@@ -128,7 +132,9 @@ class Config:
             )
         for name in ("strategy_period", "max_idletime"):
             value = getattr(self, name)
-            if not isinstance(value, (int, float)) or value <= 0:
+            if name == "strategy_period" and value is None:
+                continue  # each executor's own default (0.5 s for engines)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
                 raise ConfigError(f"{name} must be a positive number of seconds (got {name}={value!r})")
         if not isinstance(self.internal_tasks_max_threads, int) or self.internal_tasks_max_threads < 1:
             raise ConfigError(

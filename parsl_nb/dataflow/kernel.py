@@ -89,7 +89,9 @@ class DataFlowKernel:
     # ----------------------------------------------------------------- setup
     def _start_executors(self) -> None:
         internal = ThreadPoolExecutor(label=_INTERNAL, max_threads=self.config.internal_tasks_max_threads)
-        context = ExecutorContext(self.run_dir, self._task_running, self._task_placed, self.events.publish)
+        cfg = self.config
+        context = ExecutorContext(self.run_dir, self._task_running, self._task_placed, self.events.publish,
+                                  cfg.strategy, cfg.strategy_period, cfg.max_idletime)
         for ex in [*self.config.executors, internal]:
             ex.run_dir = self.run_dir
             try:

@@ -32,12 +32,18 @@ class ExecutorContext:
     ``task_running(tid)`` reports that a worker started a task;
     ``task_placed(tid, engine, block)`` where it runs; ``publish(event)``
     sends an event (for example a block state change) to subscribers.
+    ``strategy``, ``strategy_period`` and ``max_idletime`` are the Config's
+    scaling options, for executors with blocks (``strategy=None`` is Parsl's
+    "no scaling"; a None period or idle time means the executor's default).
     """
 
     run_dir: str
     task_running: Callable[[int], None] = lambda tid: None
     task_placed: Callable[[int, str | None, str | None], None] = lambda tid, engine, block: None
     publish: Callable[[Any], None] = lambda event: None
+    strategy: str | None = "simple"
+    strategy_period: float | None = None
+    max_idletime: float | None = None
 
 
 class Executor(abc.ABC):

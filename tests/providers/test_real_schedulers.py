@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from parsl_nb._batch_launchers import SrunLauncher
-from parsl_nb.launchers import SimpleLauncher
+from parsl_nb.launchers import SimpleLauncher, SrunLauncher
 from parsl_nb.providers.base import JobState
 from parsl_nb.providers.commands import SubmitError
 from parsl_nb.providers.gridengine import GridEngineProvider

@@ -8,9 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from parsl_nb._batch_launchers import AprunLauncher, JsrunLauncher, MpiExecLauncher, MpiRunLauncher, SrunLauncher
 from parsl_nb.errors import ConfigError
-from parsl_nb.launchers import SimpleLauncher
+from parsl_nb.launchers import (
+    AprunLauncher,
+    JsrunLauncher,
+    MpiExecLauncher,
+    MpiRunLauncher,
+    SimpleLauncher,
+    SrunLauncher,
+)
 from parsl_nb.providers.condor import CondorProvider
 from parsl_nb.providers.gridengine import GridEngineProvider
 from parsl_nb.providers.lsf import LSFProvider

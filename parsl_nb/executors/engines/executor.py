@@ -43,12 +43,14 @@ class EngineExecutor(Executor):
         loopback. Name a reachable interface when engines run on other nodes.
     launcher : Launcher, optional
         Overrides the provider's launcher.
-    max_idletime : float
-        Seconds a block may sit idle before the 'simple' strategy retires it.
-    strategy : str
-        ``'simple'`` (scale with demand) or ``'none'``.
-    strategy_period : float
-        Seconds between strategy rounds (block status polls).
+    max_idletime : float, optional
+        Seconds a block may sit idle before the 'simple' strategy retires it
+        (default: the Config's, 120).
+    strategy : str, optional
+        ``'simple'`` (scale with demand) or ``'none'`` (default: the Config's).
+    strategy_period : float, optional
+        Seconds between strategy rounds (block status polls); default: the
+        Config's if set, else 0.5.
     heartbeat_ms : int
         Controller heartbeat period; short makes startup fast.
     lost_after : float
@@ -71,7 +73,8 @@ class EngineExecutor(Executor):
                  engines_per_node: int = 2, nodes_per_block: int | None = None, address: str | None = None,
                  launcher: Launcher | None = None, init_blocks: int | None = None,
                  min_blocks: int | None = None, max_blocks: int | None = None, parallelism: float | None = None,
-                 max_idletime: float = 120.0, strategy: str = "simple", strategy_period: float = 0.5,
+                 max_idletime: float | None = None, strategy: str | None = None,
+                 strategy_period: float | None = None,
                  heartbeat_ms: int = 500, lost_after: float = 5.0, prefetch: int = 128,
                  kernel_timeout: float = 15.0, max_block_failures: int = 3) -> None:
         if not isinstance(engines_per_node, int) or engines_per_node < 1:
@@ -87,7 +90,9 @@ class EngineExecutor(Executor):
                               f"max_blocks={self.provider.max_blocks})")
         self.engines_per_node = engines_per_node
         self.address = address
-        self.max_idletime, self.strategy, self.strategy_period = max_idletime, strategy or "none", strategy_period
+        self._own_scaling = (strategy, strategy_period, max_idletime)
+        self.strategy, self.strategy_period, self.max_idletime = strategy or "simple", strategy_period or 0.5, \
+            max_idletime or 120.0
         self.heartbeat_ms, self.lost_after, self.prefetch = heartbeat_ms, lost_after, prefetch
         self.kernel_timeout, self.max_block_failures = kernel_timeout, max_block_failures
         self.controller: Controller | None = None
@@ -98,10 +103,19 @@ class EngineExecutor(Executor):
         self._strategy_thread: threading.Thread | None = None
         self._failed: ExecutorError | None = None
 
+    def _resolve_scaling(self, context: ExecutorContext) -> None:
+        """The executor's own scaling arguments win; then the Config's; then defaults."""
+        strategy, period, idle = self._own_scaling
+        chosen = strategy if strategy is not None else context.strategy
+        self.strategy = {"htex_auto_scale": "simple", None: "none"}.get(chosen, chosen) or "none"
+        self.strategy_period = period if period is not None else context.strategy_period or 0.5
+        self.max_idletime = idle if idle is not None else context.max_idletime or 120.0
+
     # ------------------------------------------------------------ lifecycle
     def start(self, context: ExecutorContext) -> None:
         """Start the controller, the task channel and ``init_blocks`` blocks."""
         self.run_dir = context.run_dir
+        self._resolve_scaling(context)
         ip = self.address or "127.0.0.1"
         self.controller = Controller(context.run_dir, self.label, ip, self.heartbeat_ms)
         self.controller.start()
