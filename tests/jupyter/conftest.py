@@ -7,7 +7,6 @@ from typing import Any
 import psutil
 import pytest
 
-pytest.importorskip("jupyter_client")
 from .kernel_harness import Kernel  # noqa: E402
 
 

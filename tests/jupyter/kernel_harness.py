@@ -111,13 +111,3 @@ class Kernel:
         finally:
             if self.km.has_kernel:
                 self.km.shutdown_kernel(now=True)
-
-
-
-
-def engines_available() -> bool:
-    try:
-        import parsl_nb.executors.engines  # noqa: F401
-    except ImportError:
-        return False
-    return True

@@ -7,13 +7,9 @@ import time
 import psutil
 import pytest
 
-from .kernel_harness import Kernel, engines_available
+from .kernel_harness import Kernel
 
 pytestmark = pytest.mark.timeout(90)
-needs_engines = pytest.mark.skipif(
-    not engines_available(),
-    reason="parsl_nb.executors.engines (the EngineExecutor) is not importable yet in this checkout",
-)
 
 SQUARE = "%%parsl_app square(x, y=2)\nz = x ** y\nreturn z"
 SLOW = "%%parsl_app slow(t)\nimport time\ntime.sleep(t)\nreturn t"
@@ -193,7 +189,6 @@ def test_restart_leaves_no_process_behind(kernel: Kernel) -> None:
 
 
 @pytest.mark.engines
-@needs_engines
 def test_cell_apps_on_local_engines(kernel: Kernel) -> None:
     reply = kernel.ok("%parsl_load local", timeout=60)
     assert "engines" in reply.stdout
@@ -208,14 +203,6 @@ def test_cell_apps_on_local_engines(kernel: Kernel) -> None:
     assert _gone(kids, timeout=15) == []
 
 
-def _has_rich_repr() -> bool:
-    from parsl_nb import AppFuture, DataFlowKernel
-
-    return all(hasattr(c, "_repr_mimebundle_") or hasattr(c, "_repr_html_") for c in (AppFuture, DataFlowKernel))
-
-
-@pytest.mark.skipif(not _has_rich_repr(),
-                    reason="AppFuture/DataFlowKernel do not delegate to parsl_nb.jupyter.reprs yet")
 def test_futures_and_kernel_display_as_html(kernel: Kernel) -> None:
     kernel.ok(SQUARE)
     reply = kernel.ok("f = square(5); f.result(); f")
