@@ -209,7 +209,7 @@ def test_executor_labels_route_tasks(run_dir):
 
 def test_thread_executor_rejects_resource_specification(dfk, executor_kind):
     if executor_kind != "threads":
-        pytest.skip("only the thread executor refuses resource specifications")
+        pytest.skip("not applicable: only the thread executor refuses resource specifications")
 
     @python_app
     def heavy(parsl_resource_specification=None):

@@ -95,7 +95,7 @@ def _run_to_end(tmp_path, run_dir, driver, log, gate):
     return proc.stdout
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+@pytest.mark.skipif(sys.platform == "win32", reason="not applicable: no SIGKILL on Windows")
 def test_killed_run_then_rerun_serves_finished_tasks_and_reruns_edited_ones(tmp_path):
     run_dir = str(tmp_path / "runinfo")
     driver, gate = tmp_path / "driver.py", tmp_path / "gate"
