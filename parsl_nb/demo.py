@@ -110,8 +110,8 @@ def _save_pictures(dfk: Any) -> None:
             path = os.path.join(dfk.run_dir, f"{name}.png")
             draw(dfk).savefig(path, dpi=100)
             paths.append(path)
-    except ImportError:  # matplotlib is an optional extra
-        print("(install parsl_nb[widgets] to also get dag.png and timeline.png)")
+    except ImportError:  # a broken or trimmed install; the workflow itself ran
+        print("(matplotlib is not importable, so dag.png and timeline.png were not written)")
         return
     print("pictures: " + ", ".join(paths))
 
