@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from .dataflow.states import FINAL_FAILURE_STATES, TaskState
 from .jupyter.reprs import STATE_COLORS
+from .monitoring.past import PastTask
 from .widgets._model import GraphModel
 from .widgets._sync import kernel_and_tids
 
@@ -37,8 +38,10 @@ def dag(source: Any = None, *, title: str = "Task graph", figsize: tuple[float, 
 
     Parameters
     ----------
-    source : DataFlowKernel, AppFuture or list of futures, optional
-        The loaded kernel (default), another kernel, or the tasks behind these futures.
+    source : DataFlowKernel, AppFuture, list of futures, Run, str, Path or int, optional
+        The loaded kernel (default), another kernel, the tasks behind these
+        futures, or a past run read from its monitoring store (a Run from
+        :func:`parsl_nb.runs`, a run directory, or a run number under ``runinfo``).
     title : str
         Figure title.
     figsize : (float, float), optional
@@ -94,6 +97,13 @@ def _spans(record: Any) -> list[tuple[float, float, bool]]:
     return out
 
 
+def _engine_spans(record: Any) -> list[tuple[str, float, float, bool]]:
+    """(engine, start, end, failed) per try: a past run's tries carry their own engine."""
+    if isinstance(record, PastTask):
+        return record.spans()
+    return [(record.engine or "", s, e, f) for s, e, f in _spans(record)]
+
+
 def _lanes(items: Iterable[tuple[str, float, float]]) -> dict[int, str]:
     """Pack spans without an engine into the fewest lanes per executor ("threads #0", ...)."""
     lanes: dict[int, str] = {}
@@ -117,8 +127,10 @@ def timeline(source: Any = None, *, title: str = "Task timeline", figsize: tuple
 
     Parameters
     ----------
-    source : DataFlowKernel, AppFuture or list of futures, optional
-        The loaded kernel (default), another kernel, or the tasks behind these futures.
+    source : DataFlowKernel, AppFuture, list of futures, Run, str, Path or int, optional
+        The loaded kernel (default), another kernel, the tasks behind these
+        futures, or a past run read from its monitoring store (a Run from
+        :func:`parsl_nb.runs`, a run directory, or a run number under ``runinfo``).
     title : str
         Figure title.
     figsize : (float, float), optional
@@ -140,9 +152,9 @@ def timeline(source: Any = None, *, title: str = "Task timeline", figsize: tuple
     for rec in sorted(list(kernel.tasks.values()), key=lambda r: r.tid):
         if tids is not None and rec.tid not in tids:
             continue
-        for start, end, failed in _spans(rec):
-            if rec.engine:
-                rows.append((f"engine {rec.engine}", rec.app_name, start, end, failed))
+        for engine, start, end, failed in _engine_spans(rec):
+            if engine:
+                rows.append((f"engine {engine}", rec.app_name, start, end, failed))
             else:
                 unplaced.append((rec.executor or "?", rec.app_name, start, end, failed))
     packed = _lanes((ex, s, e) for ex, _, s, e, _ in unplaced)

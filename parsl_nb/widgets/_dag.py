@@ -13,6 +13,7 @@ import traitlets
 from ..dataflow.events import Event, TaskEvent
 from ..dataflow.states import TaskState
 from ..jupyter.reprs import STATE_COLORS
+from ..monitoring.past import PastRun, PastTask, as_run
 from ._detail import args_preview, task_detail
 from ._model import GraphModel
 from ._static import dag_html
@@ -37,6 +38,7 @@ class DagWidget(anywidget.AnyWidget):
     source : DataFlowKernel, AppFuture or list of futures, optional
         What to show: the loaded kernel (default), another kernel, or only
         the tasks behind these futures (with everything they depend on).
+        A past run (see :meth:`from_run`) shows that run from its store.
     view : {"auto", "nodes", "groups"}
         ``auto`` groups by app above ``threshold`` tasks.
     threshold : int
@@ -138,7 +140,44 @@ class DagWidget(anywidget.AnyWidget):
         if rec is None:
             return {"tid": tid, "app": "?", "state": "unknown", "history": [], "args": "", "depends": [],
                     "executor": "", "engine": "", "block": "", "tries": 0}
+        if isinstance(rec, PastTask):
+            return rec.detail()
         return task_detail(rec, self._args.get(tid))
+
+    @classmethod
+    def from_run(cls, run: Any, **kwargs: Any) -> DagWidget:
+        """The graph of a past run, read from its monitoring store (no kernel needed).
+
+        Parameters
+        ----------
+        run : Run, str, Path or int
+            A :class:`~parsl_nb.monitoring.Run` (from :func:`parsl_nb.runs`),
+            a run directory (``'runinfo/003'``) or a run number under
+            ``runinfo`` (``3``).
+        **kwargs
+            ``view``, ``threshold``, ``height``, ``title``, as for the widget.
+
+        Returns
+        -------
+        DagWidget
+            Shows each task's last recorded state; clicking a task shows its
+            recorded history, arguments preview, tries and exceptions.
+
+        Raises
+        ------
+        LookupError
+            If no such run exists.
+
+        Examples
+        --------
+        >>> DagWidget.from_run(parsl_nb.runs()[-1])   # doctest: +SKIP
+        >>> DagWidget.from_run("runinfo/003")         # doctest: +SKIP
+        """
+        past = as_run(run)
+        if past is None:
+            raise TypeError(f"from_run takes a Run, a run directory or a run number (got {run!r})")
+        kwargs.setdefault("title", f"Run {past.path.name}: {past.name}" if past.name else f"Run {past.path}")
+        return cls(PastRun(past), **kwargs)
 
     def show(self) -> None:
         """Display the widget with a display id, and refresh its static fallback when the tasks are done.

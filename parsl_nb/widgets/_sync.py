@@ -103,15 +103,22 @@ def kernel_and_tids(source: Any = None) -> tuple[Any, set[int] | None]:
     """The kernel to watch and the task ids to show (None: all) for a widget's ``source``.
 
     ``source`` is None (the loaded kernel), a DataFlowKernel, a future or a
-    list of futures; futures bring the tasks they depend on, transitively.
+    list of futures; futures bring the tasks they depend on, transitively. A
+    past run (a :class:`~parsl_nb.monitoring.Run`, its directory or its
+    number) gives a :class:`~parsl_nb.monitoring.past.PastRun` read from the
+    monitoring store instead of a kernel.
     """
     from ..dataflow.kernel import DataFlowKernel
     from ..dataflow.loader import dfk as loaded
+    from ..monitoring.past import PastRun, as_run
 
     if source is None:
         return loaded(), None
-    if isinstance(source, DataFlowKernel):
+    if isinstance(source, (DataFlowKernel, PastRun)):
         return source, None
+    run = as_run(source)
+    if run is not None:
+        return PastRun(run), None
     futures = list(source) if isinstance(source, (list, tuple, set)) else [source]
     records = [getattr(f, "task_record", None) or getattr(getattr(f, "parent", None), "task_record", None)
                for f in futures]
