@@ -7,6 +7,8 @@ slow ``squeue``, a missing ``sbatch``) turn into errors that say what to do.
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -104,13 +106,30 @@ def run_command(args: Sequence[str], *, timeout: float, input: str | None = None
     """Run ``args`` without a shell; the default :class:`CommandRunner`."""
     argv = tuple(args)
     try:
-        done = subprocess.run(argv, input=input, capture_output=True, text=True, timeout=timeout, check=False)
+        # its own session, so a command that hangs is ended with everything it started
+        # (a wrapper script's children would otherwise outlive the timeout)
+        proc = subprocess.Popen(argv, stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     except FileNotFoundError:
         reason = (f"{argv[0]} is not on PATH; run the notebook where the scheduler's commands exist "
                   f"(a login node) or load its module (e.g. `module load slurm`) before starting Jupyter")
         raise CommandFailed(" ".join(argv), reason) from None
+    try:
+        stdout, stderr = proc.communicate(input, timeout=timeout)
     except subprocess.TimeoutExpired:
+        _kill_session(proc)
         reason = (f"no answer within {timeout:g} s; the scheduler may be busy: raise the provider's "
                   f"cmd_timeout or check the scheduler by hand")
         raise CommandFailed(" ".join(argv), reason) from None
-    return CommandResult(argv, done.returncode, done.stdout, done.stderr)
+    return CommandResult(argv, proc.returncode, stdout, stderr)
+
+
+def _kill_session(proc: subprocess.Popen[str]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        proc.kill()
+    try:
+        proc.communicate(timeout=5)
+    except subprocess.TimeoutExpired:  # a grandchild that left the session still holds a pipe
+        proc.wait()
