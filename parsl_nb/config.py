@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -49,8 +50,11 @@ class Config:
     exit_mode : str
         What leaving a ``with`` block does: ``'cleanup'`` (default), ``'wait'``
         (wait for tasks, then clean up) or ``'skip'``.
-    monitoring : bool or object, optional
-        Monitoring store; ``False`` turns it off.
+    monitoring : bool or MonitoringOptions, optional
+        The monitoring store (``<run_dir>/monitoring.db``) is on by default;
+        ``False`` turns it off. ``MonitoringOptions(resource_interval=5)``
+        (or Parsl's ``MonitoringHub(resource_monitoring_interval=5)``) also
+        samples engines' CPU, memory and I/O every 5 s.
     initialize_logging : bool
         Write the kernel's log file in the run directory (default True).
 
@@ -112,6 +116,9 @@ class Config:
 
     def _validate(self) -> None:
         _check_executors(self.executors)
+        if not isinstance(self.run_dir, (str, os.PathLike)) or not os.fspath(self.run_dir):
+            raise ConfigError(f"run_dir must be a folder path (got run_dir={self.run_dir!r}); "
+                              "for example run_dir='runinfo'")
         if not isinstance(self.retries, int) or isinstance(self.retries, bool) or self.retries < 0:
             raise ConfigError(
                 f"retries must be a whole number >= 0 (got retries={self.retries!r}); "

@@ -165,7 +165,8 @@ def _check_executors(executors: str | Sequence[str]) -> str | list[str]:
         return [executors]
     labels = list(executors)
     if not labels or not all(isinstance(x, str) for x in labels):
-        raise TypeError(f"executors must be 'all' or a list of executor labels (got {executors!r})")
+        raise TypeError(f"executors must be 'all' or a non-empty list of executor labels (got "
+                        f"executors={executors!r}); for example executors=['threads']")
     return labels
 
 
@@ -258,5 +259,6 @@ def _check_walltime(value: Any, app: str) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise ValueError(f"walltime of app {app} must be a positive number of seconds (got {value!r})")
+        raise ValueError(f"walltime of app {app} must be a positive number of seconds (got walltime={value!r}); "
+                         "for example walltime=60, or leave it out for no limit")
     return float(value)

@@ -18,6 +18,7 @@ from ..errors import ConfigError, DependencyError, JoinError
 from ..executors.base import Executor, ExecutorContext, TaskSpec
 from ..executors.threads import ThreadPoolExecutor
 from ..futures import AppFuture, DataFuture
+from ..monitoring.options import resource_interval
 from ..monitoring.store import open_store
 from .checkpoint import Checkpointer
 from .dependency_resolvers import DEEP_DEPENDENCY_RESOLVER, DependencyResolver
@@ -91,7 +92,8 @@ class DataFlowKernel:
         internal = ThreadPoolExecutor(label=_INTERNAL, max_threads=self.config.internal_tasks_max_threads)
         cfg = self.config
         context = ExecutorContext(self.run_dir, self._task_running, self._task_placed, self.events.publish,
-                                  cfg.strategy, cfg.strategy_period, cfg.max_idletime)
+                                  cfg.strategy, cfg.strategy_period, cfg.max_idletime,
+                                  resource_interval(cfg.monitoring) if self.monitoring is not None else None)
         for ex in [*self.config.executors, internal]:
             ex.run_dir = self.run_dir
             try:
@@ -281,6 +283,12 @@ class DataFlowKernel:
             record.fail_cost += float(handler(exc, record)) if handler else 1.0
         except Exception as handler_exc:
             handler_exc.__cause__ = exc
+            name = getattr(handler, "__qualname__", repr(handler))
+            if hasattr(handler_exc, "add_note"):  # the handler's own error type is kept
+                handler_exc.add_note(
+                    f"raised by Config(retry_handler={name}) while deciding whether to retry task "
+                    f"{record.tid} ({record.app_name}) after {type(exc).__name__}: {exc}; fix the handler "
+                    "so it returns a number (the cost of this failure) for every exception")
             self._finish_failed(record, handler_exc, S.FAILED)
             return
         if record.fail_cost > self.config.retries:

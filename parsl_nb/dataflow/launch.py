@@ -98,9 +98,24 @@ def std_target(spec: Any, record: TaskRecord, kind: str, run_dir: str,
 
 def deferred_getitem(obj: Any, key: Any) -> Any:
     """``obj[key]``, as a task (for ``future[key]``)."""
-    return obj[key]
+    try:
+        return obj[key]
+    except (TypeError, KeyError, IndexError) as e:
+        msg = (f"future[{key!r}]: the task's result is {type(obj).__name__} {_short(obj)}, which has no item "
+               f"{key!r} ({type(e).__name__}: {e}); index only futures whose result is a list, tuple or dict")
+        raise type(e)(msg) from e
 
 
 def deferred_getattr(obj: Any, name: str) -> Any:
     """``getattr(obj, name)``, as a task (for ``future.name``)."""
-    return getattr(obj, name)
+    try:
+        return getattr(obj, name)
+    except AttributeError as e:
+        msg = (f"future.{name}: the task's result is {type(obj).__name__} {_short(obj)}, which has no "
+               f"attribute {name!r}; check the name, or call .result() and inspect the value")
+        raise AttributeError(msg) from e
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."

@@ -90,7 +90,12 @@ class ClusterProvider(ExecutionProvider):
                  launcher: Launcher, cmd_timeout: float, runner: CommandRunner | None = None,
                  script_dir: str | None = None, missing_grace: float = 30.0) -> None:
         check_blocks(nodes_per_block, init_blocks, min_blocks, max_blocks, parallelism)
-        walltime_seconds(walltime)
+        if walltime_seconds(walltime) <= 0:
+            raise ConfigError(f"walltime must be longer than zero (got walltime={walltime!r}); "
+                              f"for example walltime='00:30:00'")
+        if isinstance(cmd_timeout, bool) or not isinstance(cmd_timeout, (int, float)) or cmd_timeout <= 0:
+            raise ConfigError(f"cmd_timeout must be a positive number of seconds (got cmd_timeout={cmd_timeout!r}); "
+                              f"for example cmd_timeout=30")
         self.nodes_per_block = nodes_per_block
         self.init_blocks = init_blocks
         self.min_blocks = min_blocks
