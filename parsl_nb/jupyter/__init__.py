@@ -12,7 +12,7 @@ __all__ = ["load_ipython_extension", "unload_ipython_extension"]
 
 
 def load_ipython_extension(ipython: Any) -> None:
-    """Register the magics, the shutdown hooks and the task traceback renderer.
+    """Register the magics, the shutdown hooks, the task traceback renderer and the lab panel's comm target.
 
     Parameters
     ----------
@@ -26,7 +26,7 @@ def load_ipython_extension(ipython: Any) -> None:
         %load_ext parsl_nb
         %parsl_load threads
     """
-    from . import lifecycle, tracebacks
+    from . import lifecycle, panel_comm, tracebacks
     from .magics import ParslMagics
     from .widget_magics import WidgetMagics
 
@@ -34,6 +34,7 @@ def load_ipython_extension(ipython: Any) -> None:
     ipython.register_magics(WidgetMagics)
     lifecycle.install(ipython)
     tracebacks.install(ipython)
+    panel_comm.register(ipython)
 
 
 def unload_ipython_extension(ipython: Any) -> None:

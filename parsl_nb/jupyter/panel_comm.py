@@ -1,0 +1,322 @@
+"""The kernel side of the JupyterLab session panel: the ``parsl_nb.panel`` comm target.
+
+``%load_ext parsl_nb`` calls :func:`register`. The panel (``labextension/``)
+opens a comm to :data:`TARGET`; each open comm gets a :class:`PanelSession`,
+which follows the loaded DataFlowKernel (also one loaded or cleared later)
+and pushes whole snapshots of the session: executors with their blocks and
+engines, task counts by state and by app, and the recent failures.
+
+Snapshots are batched: task events only mark the session dirty, and one
+thread sends at most ``1 / min_period`` snapshots a second (4 by default),
+fewer when the kernel has so many tasks that a snapshot is costly, and none
+when nothing changed. The panel's actions arrive as comm messages and run on
+a worker thread, so a slow provider never blocks the notebook's cells.
+
+Messages to the panel::
+
+    {"type": "hello", "protocol": 1, "version": "..."}
+    {"type": "snapshot", "seq": 7, "loaded": true, "run_dir": "...", "status": "running", "executors": [...],
+     "counts": {"running": 2, ...}, "apps": {"f": {"exec_done": 3}}, "failures": [...]}
+    {"type": "reply", "request": 3, "ok": true, "message": "engines: added 1 block(s): 1"}
+
+Messages from the panel::
+
+    {"type": "refresh"}
+    {"type": "scale", "request": 3, "blocks": 1, "executor": "engines"}
+    {"type": "cancel_pending", "request": 4}
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from ..dataflow.events import BlockEvent, Event, TaskEvent
+from ..dataflow.states import TaskState
+from . import control
+
+if TYPE_CHECKING:
+    from ..dataflow.events import Subscription
+    from ..dataflow.kernel import DataFlowKernel
+    from ..dataflow.taskrecord import TaskRecord
+
+__all__ = ["PROTOCOL", "TARGET", "PanelSession", "register", "snapshot"]
+
+logger = logging.getLogger(__name__)
+
+TARGET = "parsl_nb.panel"
+"""The comm target name the lab extension opens."""
+PROTOCOL = 1
+"""Version of the message shapes; the panel checks it in the ``hello`` message."""
+MAX_FAILURES = 20
+NOT_STARTED = (TaskState.UNSCHED, TaskState.PENDING, TaskState.LAUNCHED, TaskState.FAIL_RETRYABLE)
+_FAILURE_STATES = (TaskState.FAILED, TaskState.DEP_FAIL)
+
+Send = Callable[[dict[str, Any]], None]
+
+
+def register(ipython: Any, announce: bool = True) -> bool:
+    """Register the comm target in the kernel of ``ipython``, and tell an open panel; False outside a kernel.
+
+    The panel registers a comm target of the same name in the browser, so the
+    comm this opens (``announce``) connects a panel that is already showing
+    this kernel at once; a panel opened later opens its own comm.
+
+    Parameters
+    ----------
+    ipython : InteractiveShell
+        The shell (``get_ipython()``); its ``kernel`` holds the comm manager.
+    announce : bool
+        Open a comm to the panels now (frontends without the panel close it).
+
+    Returns
+    -------
+    bool
+        Whether the target was registered (registering twice is harmless).
+    """
+    kernel = getattr(ipython, "kernel", None)
+    manager = getattr(kernel, "comm_manager", None)
+    if manager is None:
+        return False
+    manager.register_target(TARGET, _open)
+    if announce:
+        try:
+            from comm import create_comm
+
+            _attach(create_comm(target_name=TARGET, data={"protocol": PROTOCOL}), active=False)
+        except Exception as e:  # no panel is no error
+            logger.debug("parsl_nb panel: could not announce the comm target: %s", e)
+    return True
+
+
+def _open(comm: Any, msg: dict[str, Any]) -> None:
+    _attach(comm, active=True)
+
+
+def _attach(comm: Any, active: bool) -> None:
+    session = PanelSession(comm.send)
+    comm.on_msg(lambda m: session.handle(m["content"]["data"]))
+    comm.on_close(lambda m: session.close())
+    session.start(active)
+
+
+# ----------------------------------------------------------------- snapshot
+def _exception_text(record: TaskRecord) -> str:
+    fut = record.app_fu
+    if fut is not None and fut.done() and not fut.cancelled():
+        exc = fut.exception(timeout=0)
+        if exc is not None:
+            return f"{type(exc).__name__}: {exc}"
+    return record.fail_history[-1] if record.fail_history else ""
+
+
+def _failure(tid: int, app: str, state: TaskState, exception: str, when: float) -> dict[str, Any]:
+    return {"tid": tid, "app": app, "state": state.label, "exception": exception, "time": when}
+
+
+def _failures_of(dfk: DataFlowKernel) -> list[dict[str, Any]]:
+    """The last failures of a kernel, newest first, read from its records."""
+    records = [r for r in list(dfk.tasks.values()) if r.status in _FAILURE_STATES]
+    records.sort(key=lambda r: r.time_returned or r.time_invoked, reverse=True)
+    return [_failure(r.tid, r.app_name, r.status, _exception_text(r), r.time_returned or r.time_invoked)
+            for r in records[:MAX_FAILURES]]
+
+
+def _executor(summary: dict[str, Any], scalable: bool) -> dict[str, Any]:
+    out = {k: v for k, v in summary.items() if k != "blocks"}
+    blocks = summary.get("blocks", [])
+    out["blocks"] = [{"id": str(b[0]), "job_id": None if b[1] is None else str(b[1]), "state": str(b[2]),
+                      "engines": int(b[3])} for b in blocks]
+    out["scalable"] = scalable
+    return out
+
+
+def snapshot(dfk: DataFlowKernel | None, failures: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+    """The panel's picture of a kernel (``loaded: False`` when none is loaded), JSON-safe.
+
+    Parameters
+    ----------
+    dfk : DataFlowKernel or None
+        The loaded kernel.
+    failures : sequence of dict
+        Recent failures, newest first.
+
+    Returns
+    -------
+    dict
+        The body of a ``snapshot`` message, without ``seq``.
+    """
+    if dfk is None:
+        return {"type": "snapshot", "loaded": False}
+    from ..executors.base import Executor
+
+    st = control.status(dfk)
+    scalable = {label: type(ex).scale_out is not Executor.scale_out for label, ex in dfk.executors.items()}
+    executors = [_executor(s, scalable.get(str(s.get("label")), False)) for s in st.executors]
+    body = {"type": "snapshot", "loaded": True, "run_dir": str(st.run_dir), "status": st.state,
+            "executors": executors, "counts": st.counts, "apps": st.by_app, "failures": list(failures)}
+    clean: dict[str, Any] = json.loads(json.dumps(body, default=str))
+    return clean
+
+
+# ------------------------------------------------------------------ session
+class PanelSession:
+    """One open panel comm: follows the loaded kernel and pushes batched snapshots.
+
+    Parameters
+    ----------
+    send : callable
+        Sends one message (a JSON-able dict) to the panel.
+    min_period : float
+        Shortest time between two snapshots, in seconds.
+    heartbeat : float
+        A snapshot is checked for changes at least this often even without
+        task events (engines join and blocks move without task events).
+    """
+
+    def __init__(self, send: Send, min_period: float = 0.25, heartbeat: float = 1.0) -> None:
+        self._send = send
+        self.min_period = min_period
+        self.heartbeat = heartbeat
+        self.sent = 0
+        self._seq = 0
+        self._dfk: DataFlowKernel | None = None
+        self._sub: Subscription | None = None
+        self._failures: deque[dict[str, Any]] = deque(maxlen=MAX_FAILURES)
+        self._dirty = threading.Event()
+        self._stop = threading.Event()
+        self._last: dict[str, Any] | None = None
+        self._thread = threading.Thread(target=self._run, name="parsl_nb-panel", daemon=True)
+
+    def start(self, active: bool = True) -> None:
+        """Say hello; push snapshots from now on (``active``) or from the panel's first message.
+
+        A comm the kernel opened may reach no panel at all (a headless run, a
+        frontend without the extension): it stays quiet until a panel speaks.
+        """
+        from .. import __version__
+
+        self._emit({"type": "hello", "protocol": PROTOCOL, "version": __version__})
+        if active:
+            self._activate()
+
+    def _activate(self) -> None:
+        self._dirty.set()
+        if not self._thread.is_alive() and not self._stop.is_set():
+            self._thread.start()
+
+    def close(self) -> None:
+        """Stop pushing (the comm was closed) and unsubscribe from the kernel's events."""
+        self._stop.set()
+        self._dirty.set()
+        if self._sub is not None:
+            self._sub.close()
+            self._sub = None
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)
+
+    # ----------------------------------------------------- kernel events
+    def _on_events(self, events: Sequence[Event]) -> None:
+        for e in events:
+            if isinstance(e, TaskEvent):
+                if e.new in _FAILURE_STATES:
+                    self._failures.appendleft(_failure(e.tid, e.app, e.new, e.detail, e.time))
+            elif not isinstance(e, BlockEvent):
+                continue
+            self._dirty.set()
+
+    def _follow(self) -> DataFlowKernel | None:
+        """Bind to the loaded kernel if it changed (loaded, cleared, replaced)."""
+        dfk = control.current()
+        if dfk is self._dfk:
+            return dfk
+        if self._sub is not None:
+            self._sub.close()
+            self._sub = None
+        self._dfk = dfk
+        self._failures.clear()
+        if dfk is not None:
+            self._sub = dfk.subscribe(self._on_events)
+            self._failures.extend(_failures_of(dfk))
+        self._dirty.set()
+        return dfk
+
+    # ------------------------------------------------------------ pushing
+    def _run(self) -> None:
+        period = self.min_period
+        while not self._stop.is_set():
+            self._dirty.wait(self.heartbeat)
+            if self._stop.is_set():
+                return
+            self._dirty.clear()
+            started = time.perf_counter()
+            try:
+                self.push()
+            except Exception:  # the panel must never take the kernel down
+                logger.exception("parsl_nb panel: building a snapshot failed")
+            cost = time.perf_counter() - started
+            period = max(self.min_period, 20 * cost)  # at most ~5 % of a core on snapshots
+            self._stop.wait(period)
+
+    def push(self, force: bool = False) -> bool:
+        """Send a snapshot if it differs from the last one sent (or ``force``); True if sent."""
+        dfk = self._follow()
+        body = snapshot(dfk, list(self._failures))
+        if not force and body == self._last:
+            return False
+        self._last = body
+        self._seq += 1
+        self._emit({**body, "seq": self._seq})
+        return True
+
+    def _emit(self, msg: dict[str, Any]) -> None:
+        self.sent += 1
+        self._send(msg)
+
+    # ------------------------------------------------------------ actions
+    def handle(self, data: dict[str, Any]) -> None:
+        """A message from the panel: ``refresh``, ``scale`` or ``cancel_pending``."""
+        kind = data.get("type")
+        if not self._thread.is_alive():
+            self._activate()
+        if kind == "refresh":
+            self._last = None
+            self._dirty.set()
+            return
+        actions: dict[str, Callable[[dict[str, Any]], str]] = {"scale": _scale, "cancel_pending": _cancel_pending}
+        action = actions.get(str(kind))
+        if action is None:
+            self._reply(data, False, f"unknown panel request {kind!r}; known: refresh, {', '.join(actions)}")
+            return
+        threading.Thread(target=self._act, args=(action, data), name="parsl_nb-panel-action", daemon=True).start()
+
+    def _act(self, action: Callable[[dict[str, Any]], str], data: dict[str, Any]) -> None:
+        try:
+            message, ok = action(data), True
+        except Exception as e:
+            message, ok = f"{type(e).__name__}: {e}", False
+        self._reply(data, ok, message)
+        self._dirty.set()
+
+    def _reply(self, data: dict[str, Any], ok: bool, message: str) -> None:
+        self._emit({"type": "reply", "request": data.get("request"), "ok": ok, "message": message})
+
+
+def _scale(data: dict[str, Any]) -> str:
+    executor = data.get("executor")
+    return control.scale(int(data.get("blocks", 0)), None if executor is None else str(executor))
+
+
+def _cancel_pending(data: dict[str, Any]) -> str:
+    """Cancel every task that has not started running (running tasks go on)."""
+    dfk = control.current()
+    if dfk is None:
+        raise ValueError("no DataFlowKernel is loaded; nothing to cancel")
+    records = [r for r in list(dfk.tasks.values()) if r.status in NOT_STARTED]
+    cancelled = sum(1 for r in records if not r.final and dfk.cancel_task(r))
+    return f"cancelled {cancelled} task(s) that had not started"
