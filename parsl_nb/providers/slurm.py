@@ -17,8 +17,10 @@ __all__ = ["SlurmProvider", "parse_squeue", "slurm_directives"]
 STATES = {
     "PENDING": "PENDING", "CONFIGURING": "PENDING", "REQUEUED": "PENDING", "REQUEUE_FED": "PENDING",
     "REQUEUE_HOLD": "HELD", "RESV_DEL_HOLD": "HELD", "SUSPENDED": "HELD", "STOPPED": "HELD",
-    "RUNNING": "RUNNING", "COMPLETING": "RUNNING", "RESIZING": "RUNNING", "SIGNALING": "RUNNING",
-    "STAGE_OUT": "RUNNING",
+    "RUNNING": "RUNNING", "RESIZING": "RUNNING", "SIGNALING": "RUNNING", "STAGE_OUT": "RUNNING",
+    # COMPLETING hides the final state (scancel, walltime, exit) while Slurm ends the job's
+    # processes, which can take KillWait seconds or longer: the job will not run on either way.
+    "COMPLETING": "COMPLETED",
     "COMPLETED": "COMPLETED", "CANCELLED": "CANCELLED",
     "FAILED": "FAILED", "NODE_FAIL": "FAILED", "BOOT_FAIL": "FAILED", "OUT_OF_MEMORY": "FAILED",
     "REVOKED": "FAILED", "SPECIAL_EXIT": "FAILED",
@@ -76,6 +78,8 @@ def parse_squeue(stdout: str) -> Parsed:
         job_id, state, reason = parts[0], parts[1].rstrip("+"), (parts[2] if len(parts) > 2 else "")
         name = STATES.get(state, "UNKNOWN")
         message = f"{state}: {reason}" if reason and reason != "None" else ""
+        if state == "COMPLETING":
+            message = "COMPLETING: the job ended (finished, cancelled or out of time); Slurm is ending its processes"
         if name == "PENDING" and reason in HOPELESS:
             message = f"{message}; it will not start as requested: check {HOPELESS[reason]}"
         found[job_id] = (name, message)

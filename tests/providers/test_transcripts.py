@@ -258,6 +258,14 @@ def test_slurm_hopeless_pending_reason_names_the_option(tmp_path) -> None:
     assert status.state is JobState.PENDING and "check constraint" in status.message
 
 
+def test_slurm_completing_job_has_ended(tmp_path) -> None:
+    # scancel by hand: squeue says COMPLETING (not CANCELLED) until Slurm has ended every process
+    runner = FakeRunner().add("sbatch", 0, "Submitted batch job 42\n").add("squeue", 0, "42|COMPLETING|None\n")
+    provider = make(SlurmProvider, runner, tmp_path)
+    status = provider.status([provider.submit("true", 1)])[0]
+    assert status.terminal and "has ended" in status.message
+
+
 def test_gridengine_states(tmp_path) -> None:
     table = ("job-ID  prior   name       user         state submit/start at     queue         slots ja-task-ID\n"
              "-----------------------------------------------------------------------------------------------\n"

@@ -40,15 +40,16 @@ class BlockManager:
     """Submits, polls, scales and cancels blocks; publishes a BlockEvent on each change."""
 
     def __init__(self, label: str, provider: ExecutionProvider, command: Callable[[str], str],
-                 engines_per_block: int, publish: Callable[[Any], None], max_failures: int = 3) -> None:
+                 engines_per_node: int, publish: Callable[[Any], None], max_failures: int = 3) -> None:
         self.label, self.provider, self.command = label, provider, command
-        self.engines_per_block = max(1, engines_per_block)
+        self.engines_per_node = max(1, engines_per_node)
         self.publish = publish
         self.max_failures = max_failures
         self.blocks: dict[str, Block] = {}
         self.failures_in_row = 0
         self.last_failure = ""
         self._ids = itertools.count()
+        self.on_end: Callable[[Block], None] = lambda block: None  # a job ended without us cancelling it
 
     def _event(self, block: Block) -> None:
         self.publish(BlockEvent(time.time(), self.label, block.block_id, block.job_id, block.state.value,
@@ -58,6 +59,11 @@ class BlockManager:
     def active(self) -> list[Block]:
         """Blocks pending or running."""
         return [b for b in self.blocks.values() if b.active]
+
+    @property
+    def engines_per_block(self) -> int:
+        """Engines a block starts: ``engines_per_node`` on each of the provider's nodes."""
+        return self.engines_per_node * max(1, self.provider.nodes_per_block)
 
     @property
     def gave_up(self) -> bool:
@@ -70,7 +76,7 @@ class BlockManager:
         out = []
         for _ in range(max(0, min(n, room))):
             bid = str(next(self._ids))
-            job = self.provider.submit(self.command(bid), self.engines_per_block, f"{self.label}-block-{bid}")
+            job = self.provider.submit(self.command(bid), self.engines_per_node, f"{self.label}-block-{bid}")
             block = self.blocks[bid] = Block(bid, job, JobState.PENDING)
             self._event(block)
             out.append(bid)
@@ -116,6 +122,8 @@ class BlockManager:
             self.failures_in_row += 1
             self.last_failure = f"block {block.block_id} (job {block.job_id}) failed: {block.detail}"
             logger.warning("executor %s: %s", self.label, self.last_failure)
+        if block.state.terminal:
+            self.on_end(block)
         self._event(block)
 
     def wanted(self, demand: int, parallelism: float, min_blocks: int) -> int:

@@ -141,6 +141,11 @@ class Dispatcher:
         """Tasks submitted and not finished."""
         return len(self._tasks)
 
+    def retire(self, block: str, why: str) -> None:
+        """Stop the engines of ``block`` and count them lost (its job ended: scancel, qdel, walltime)."""
+        self._control.append(("retire", block, why))
+        self._poke()
+
     def drain(self, block: str) -> None:
         """Send no more tasks to the engines of ``block`` (it is being retired)."""
         for eng in list(self.engines.values()):
@@ -271,10 +276,19 @@ class Dispatcher:
     def _do_control(self) -> None:
         while self._control:
             kind, ident, key = self._control.popleft()
+            if kind == "retire":
+                self._retire(ident, key)
+                continue
             eng = self.engines.get(ident)
             if eng is not None:
                 eng.tasks.pop(key, None)
                 self._send(ident, (kind, key))
+
+    def _retire(self, block: str, why: str) -> None:
+        for eng in list(self.engines.values()):
+            if eng.block == block:
+                self._send(eng.ident, ("stop",))
+                self._lose(eng, why)
 
     def _dispatch(self) -> None:
         live = [e for e in self.engines.values() if not e.lost and not e.draining]

@@ -123,8 +123,9 @@ class EngineExecutor(Executor):
         self._dispatch.start()
         self.provider.script_dir = f"{self.controller.root}/blocks"
         self._blocks = BlockManager(self.label, self.provider, self._engine_command,
-                                    self.engines_per_node * self.provider.nodes_per_block, context.publish,
+                                    self.engines_per_node, context.publish,
                                     self.max_block_failures)
+        self._blocks.on_end = self._block_ended
         try:
             self.scale_out(self.provider.init_blocks)
         except Exception:
@@ -133,6 +134,12 @@ class EngineExecutor(Executor):
         self._strategy_thread = threading.Thread(target=self._strategy_loop, daemon=True,
                                                  name=f"parsl_nb-{self.label}-strategy")
         self._strategy_thread.start()
+
+    def _block_ended(self, block: Block) -> None:
+        """Its engines may outlive the job (an orphan the scheduler no longer tracks): stop them."""
+        if self._dispatch is not None:
+            detail = f": {block.detail}" if block.detail else ""
+            self._dispatch.retire(block.block_id, f"its block's job {block.job_id} ended ({block.state.value}{detail})")
 
     def _engine_command(self, block: str) -> str:
         assert self.controller is not None and self._dispatch is not None

@@ -78,6 +78,7 @@ class Worker:
     def run(self) -> None:
         """The task loop (main thread)."""
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, _exit_on_term)  # ipyparallel's handler needs the loop we took over
         threading.Thread(target=self._io, name="parsl_nb-engine-io", daemon=True).start()
         pending: int | None = None
         while True:
@@ -210,6 +211,11 @@ class Worker:
                 bufs.extend(b)
         if started or results:
             sock.send_multipart(self.signer.pack(("done", started, results), bufs))
+
+
+def _exit_on_term(signum: int, frame: object) -> None:
+    """scancel, qdel or the block's launcher ended this engine: exit now, mid-task or not."""
+    os._exit(128 + signum)
 
 
 def _with_remote_traceback(exc: BaseException, info: dict[str, Any]) -> BaseException:
