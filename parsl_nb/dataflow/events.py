@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 from collections import deque
@@ -11,7 +12,7 @@ from typing import Any
 
 from .states import TaskState
 
-__all__ = ["BlockEvent", "Event", "EventBus", "Subscription", "TaskEvent"]
+__all__ = ["BlockEvent", "Event", "EventBus", "ResourceEvent", "Subscription", "TaskEvent"]
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +63,27 @@ class BlockEvent(Event):
     detail: str = ""
 
 
+@dataclass(slots=True)
+class ResourceEvent(Event):
+    """A resource sample of one engine's process tree (``MonitoringOptions.resource_interval``).
+
+    ``tid`` is the task the engine was running (None when idle); CPU is in
+    percent of one core, since the previous sample; sizes and I/O in bytes
+    (I/O counters are cumulative, None where the platform has none).
+    """
+
+    tid: int | None
+    executor: str
+    engine: str
+    block: str
+    cpu_percent: float
+    rss: int
+    vms: int
+    read_bytes: int | None
+    write_bytes: int | None
+    num_threads: int
+
+
 class _Marker:
     """Queued by ``flush``; set once everything before it was delivered."""
 
@@ -99,6 +121,8 @@ class EventBus:
     def __init__(self, period: float = 0.05) -> None:
         self._period = period
         self._queue: deque[Event | _Marker] = deque()
+        self._markers = 0  # flushes waiting in the queue: only then does delivery look for markers
+        self._marker_lock = threading.Lock()
         self._subs: list[Subscription] = []
         self._wake = threading.Event()
         self._stop = False
@@ -126,7 +150,9 @@ class EventBus:
         if self._thread is None or not self._thread.is_alive():
             return
         marker = _Marker()
-        self._queue.append(marker)
+        with self._marker_lock:
+            self._markers += 1
+            self._queue.append(marker)
         self._wake.set()
         marker.done.wait(timeout)
 
@@ -146,15 +172,15 @@ class EventBus:
         self._deliver()
 
     def _deliver(self) -> None:
-        batch: list[Event] = []
-        markers: list[_Marker] = []
         queue = self._queue
-        while queue:
-            item = queue.popleft()
-            if isinstance(item, _Marker):
-                markers.append(item)
-            else:
-                batch.append(item)
+        # popleft n times, all in C: publishers may append meanwhile (to the other end)
+        batch: list[Any] = list(itertools.starmap(queue.popleft, itertools.repeat((), len(queue))))
+        markers: list[_Marker] = []
+        if self._markers:  # a flush is waiting: take its marker out (rare, so no per-event check otherwise)
+            with self._marker_lock:
+                markers = [e for e in batch if type(e) is _Marker]
+                self._markers -= len(markers)
+            batch = [e for e in batch if type(e) is not _Marker]
         if batch:
             for sub in self._subs:
                 if not sub.closed:

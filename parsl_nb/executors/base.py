@@ -35,6 +35,8 @@ class ExecutorContext:
     ``strategy``, ``strategy_period`` and ``max_idletime`` are the Config's
     scaling options, for executors with blocks (``strategy=None`` is Parsl's
     "no scaling"; a None period or idle time means the executor's default).
+    ``resource_interval`` is how often workers in their own processes sample
+    their resources for monitoring (None: never), sent as ``ResourceEvent``.
     """
 
     run_dir: str
@@ -44,6 +46,7 @@ class ExecutorContext:
     strategy: str | None = "simple"
     strategy_period: float | None = None
     max_idletime: float | None = None
+    resource_interval: float | None = None
 
 
 class Executor(abc.ABC):

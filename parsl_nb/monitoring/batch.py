@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from itertools import chain
 from typing import Any
 
-from ..dataflow.events import BlockEvent, TaskEvent
+from ..dataflow.events import BlockEvent, ResourceEvent, TaskEvent
 from ..dataflow.states import FINAL_STATES, TaskState
 
 __all__ = ["Batch"]
@@ -36,23 +37,47 @@ TRY_COLUMNS = ("task_id", "try_id", "executor", "engine", "block", "time_launche
  _Y_EXC) = range(len(TRY_COLUMNS))
 
 
-def _insert(table: str, columns: tuple[str, ...]) -> str:
-    return f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+_CHUNK = 64  # rows per INSERT statement
 
 
-def _update(table: str, columns: tuple[str, ...], keys: int) -> str:
-    sets = ", ".join(f"{c} = coalesce(?, {c})" for c in columns[keys:])
-    where = " AND ".join(f"{c} = ?" for c in columns[:keys])
-    return f"UPDATE {table} SET {sets} WHERE {where}"
+class _Rows:
+    """Inserts (or upserts) many rows with few statements.
+
+    ``executemany`` steps SQLite once per row and gives up and retakes the
+    GIL each time; under load every retake waits on the kernel's threads and
+    forces them to switch. A statement with 64 rows of ``VALUES`` steps once.
+    With ``keys``, a row whose key exists updates the columns that are not
+    None (a task or try seen in an earlier batch).
+    """
+
+    def __init__(self, table: str, columns: tuple[str, ...], keys: tuple[str, ...] = ()) -> None:
+        self.width = len(columns)
+        one = "(" + ", ".join("?" * self.width) + ")"
+        head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+        tail = ""
+        if keys:
+            sets = ", ".join(f"{c} = coalesce(excluded.{c}, {c})" for c in columns if c not in keys)
+            tail = f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}"
+        self.one = head + one + tail
+        self.many = head + ", ".join([one] * _CHUNK) + tail
+
+    def write(self, conn: Any, rows: list[Any]) -> None:
+        """Write ``rows`` (sequences of ``width`` values)."""
+        full = len(rows) - len(rows) % _CHUNK
+        if full:
+            flat = list(chain.from_iterable(rows[:full]))
+            step = _CHUNK * self.width
+            conn.executemany(self.many, [flat[i:i + step] for i in range(0, len(flat), step)])
+        if full < len(rows):
+            conn.executemany(self.one, rows[full:])
 
 
-_INSERT_TASK = _insert("task", TASK_COLUMNS)
-_UPDATE_TASK = _update("task", TASK_COLUMNS, 1)
-_INSERT_TRY = _insert("try", TRY_COLUMNS)
-_UPDATE_TRY = _update("try", TRY_COLUMNS, 2)
-_INSERT_STATUS = "INSERT INTO status (task_id, try_id, state, time, detail) VALUES (?, ?, ?, ?, ?)"
-_INSERT_BLOCK = ("INSERT INTO block (executor, block_id, job_id, provider, state, time, detail)"
-                 " VALUES (?, ?, ?, ?, ?, ?, ?)")
+_TASK_ROWS = _Rows("task", TASK_COLUMNS, ("task_id",))
+_TRY_ROWS = _Rows("try", TRY_COLUMNS, ("task_id", "try_id"))
+_STATUS_ROWS = _Rows("status", ("task_id", "try_id", "state", "time", "detail"))
+_RESOURCE_ROWS = _Rows("resource", ("task_id", "try_id", "engine", "block", "time", "cpu_percent", "rss", "vms",
+                                "read_bytes", "write_bytes", "num_threads"))
+_BLOCK_ROWS = _Rows("block", ("executor", "block_id", "job_id", "provider", "state", "time", "detail"))
 
 
 class Batch:
@@ -62,7 +87,7 @@ class Batch:
     what events do not carry: memo key, std streams, engine and block.
     """
 
-    __slots__ = ("record_of", "status", "tasks", "new_tasks", "tries", "new_tries", "blocks", "counts")
+    __slots__ = ("record_of", "status", "tasks", "new_tasks", "tries", "blocks", "counts", "resources")
 
     def __init__(self, record_of: Callable[[int], Any]) -> None:
         self.record_of = record_of
@@ -70,9 +95,16 @@ class Batch:
         self.tasks: dict[int, list[Any]] = {}
         self.new_tasks: set[int] = set()
         self.tries: dict[tuple[int, int], list[Any]] = {}
-        self.new_tries: set[tuple[int, int]] = set()
         self.blocks: list[tuple[Any, ...]] = []
         self.counts: dict[str, int] = {}
+        self.resources: list[tuple[Any, ...]] = []
+
+    def add_resource(self, ev: ResourceEvent) -> None:
+        """A resource sample of an engine; its try is the task's current one."""
+        record = self.record_of(ev.tid) if ev.tid is not None else None
+        try_id = getattr(record, "try_id", 0) if ev.tid is not None else None
+        self.resources.append((ev.tid, try_id, ev.engine, ev.block, ev.time, ev.cpu_percent, ev.rss, ev.vms,
+                               ev.read_bytes, ev.write_bytes, ev.num_threads))
 
     def add_block(self, ev: BlockEvent, provider: str | None) -> None:
         """A block changed state."""
@@ -97,7 +129,6 @@ class Batch:
         if kind is _LAUNCH:
             key = (tid, ev.try_id)
             self.tries[key] = [tid, ev.try_id, ev.executor, None, None, ev.time, None, None, name, None]
-            self.new_tries.add(key)
         elif kind is _RUN:
             self._try_row(tid, ev.try_id)[_Y_RUNNING] = ev.time
         else:
@@ -142,15 +173,14 @@ class Batch:
 
     def write(self, conn: Any, run_id: str) -> None:
         """Write the rows in one transaction on ``conn`` (rolled back on error)."""
-        new_t, new_y = self.new_tasks, self.new_tries
+        new_t = self.new_tasks
         conn.execute("BEGIN")
         try:
-            conn.executemany(_INSERT_TASK, [r for tid, r in self.tasks.items() if tid in new_t])
-            conn.executemany(_UPDATE_TASK, [r[1:] + r[:1] for tid, r in self.tasks.items() if tid not in new_t])
-            conn.executemany(_INSERT_TRY, [r for k, r in self.tries.items() if k in new_y])
-            conn.executemany(_UPDATE_TRY, [r[2:] + r[:2] for k, r in self.tries.items() if k not in new_y])
-            conn.executemany(_INSERT_STATUS, self.status)
-            conn.executemany(_INSERT_BLOCK, self.blocks)
+            _TASK_ROWS.write(conn, list(self.tasks.values()))
+            _TRY_ROWS.write(conn, list(self.tries.values()))
+            _STATUS_ROWS.write(conn, self.status)
+            _BLOCK_ROWS.write(conn, self.blocks)
+            _RESOURCE_ROWS.write(conn, self.resources)
             if new_t:
                 self.counts["tasks_total"] = len(new_t)
             if self.counts:

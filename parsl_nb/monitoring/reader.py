@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from .schema import DB_NAME
 
-__all__ = ["AppSummary", "BlockInfo", "Run", "StateChange", "TaskInfo", "TryInfo", "runs"]
+__all__ = ["AppSummary", "BlockInfo", "ResourceSample", "Run", "StateChange", "TaskInfo", "TryInfo", "runs"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +84,29 @@ class BlockInfo:
     state: str
     time: float
     detail: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceSample:
+    """One sample of an engine's process tree (``MonitoringOptions(resource_interval=...)``).
+
+    ``task_id`` and ``try_id`` name the task the engine was running (None if
+    idle); ``cpu_percent`` is percent of one core since the previous sample;
+    ``rss``, ``vms``, ``read_bytes`` and ``write_bytes`` are bytes (I/O
+    counters cumulative; None where the platform has none).
+    """
+
+    task_id: int | None
+    try_id: int | None
+    engine: str
+    block: str
+    time: float
+    cpu_percent: float
+    rss: int
+    vms: int
+    read_bytes: int | None
+    write_bytes: int | None
+    num_threads: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +210,13 @@ class Run:
         """Every block state change, in order."""
         rows = self._query("SELECT executor, block_id, job_id, provider, state, time, detail FROM block ORDER BY rowid")
         return [BlockInfo(*r) for r in rows]
+
+    def resources(self, task_id: int | None = None) -> list[ResourceSample]:
+        """Every resource sample (or one task's), in time order."""
+        where, args = _where(task_id=task_id)
+        rows = self._query("SELECT task_id, try_id, engine, block, time, cpu_percent, rss, vms, read_bytes,"
+                           f" write_bytes, num_threads FROM resource{where} ORDER BY time", args)
+        return [ResourceSample(*r) for r in rows]
 
     def summary(self) -> list[AppSummary]:
         """Per-app totals: tasks, states, tries and try durations (fast on large runs)."""

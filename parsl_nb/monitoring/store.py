@@ -19,8 +19,9 @@ import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..dataflow.events import BlockEvent, Event, Subscription, TaskEvent
+from ..dataflow.events import BlockEvent, Event, ResourceEvent, Subscription, TaskEvent
 from .batch import Batch
+from .options import workflow_name
 from .schema import DB_NAME, SCHEMA, SCHEMA_VERSION
 
 __all__ = ["MonitoringStore", "open_store"]
@@ -29,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 
 class MonitoringStore:
-    """Writes one run's tasks, tries, transitions and blocks to ``<run_dir>/monitoring.db``.
+    """Writes one run's tasks, tries, transitions, blocks and resource samples to ``<run_dir>/monitoring.db``.
 
     Parameters
     ----------
@@ -98,11 +99,14 @@ class MonitoringStore:
         if self._conn is None:
             return
         rows = Batch(self._tasks.get)
+        add_task = rows.add_task
         for ev in batch:
-            if isinstance(ev, TaskEvent):
-                rows.add_task(ev)
+            if type(ev) is TaskEvent:
+                add_task(ev)
             elif isinstance(ev, BlockEvent):
                 rows.add_block(ev, self._provider(ev.executor))
+            elif isinstance(ev, ResourceEvent):
+                rows.add_resource(ev)
         try:
             with self._lock:
                 if self._conn is not None:
@@ -157,7 +161,7 @@ def open_store(dfk: Any) -> MonitoringStore | None:
         return None
     try:
         store = MonitoringStore(dfk.run_dir, dfk.run_id, dfk.tasks, dfk.executors,
-                                dfk.config.project_name, dfk.time_began)
+                                workflow_name(dfk.config.monitoring) or dfk.config.project_name, dfk.time_began)
     except (sqlite3.Error, OSError) as e:
         msg = f"monitoring is off for this run: cannot create {os.path.join(dfk.run_dir, DB_NAME)} ({e})"
         logger.warning(msg)

@@ -27,6 +27,7 @@ from typing import Any
 import psutil
 import zmq
 
+from ...dataflow.events import ResourceEvent
 from ...errors import SerializationError, WorkerLost
 from ..base import ExecutorContext
 from .wire import Signer, decode_value, encode_call, encode_function
@@ -221,11 +222,15 @@ class Dispatcher:
             self.engines[ident] = EngineInfo(ident, info["engine"], info["block"], info["pid"], info["host"],
                                              time.monotonic())
             self._send(ident, ("hb",))
+            if self.context.resource_interval:
+                self._send(ident, ("settings", {"resource_interval": self.context.resource_interval}))
             self.on_engine_change()
             return
         if eng is None or eng.lost:
             return
         eng.last_seen = time.monotonic()
+        if msg[0] == "hb" and len(msg) > 1:
+            self._resources(eng, msg[1])
         if msg[0] == "done":
             self._done(eng, msg[1], msg[2], bufs)
 
@@ -250,6 +255,11 @@ class Dispatcher:
                 self._settle(task, result=value)
             else:
                 self._settle(task, exc=value)
+
+    def _resources(self, eng: EngineInfo, samples: list[tuple[Any, ...]]) -> None:
+        publish = self.context.publish
+        for t, tid, cpu, rss, vms, rb, wb, threads in samples:
+            publish(ResourceEvent(t, tid, self.label, eng.engine_id, eng.block, cpu, rss, vms, rb, wb, threads))
 
     def _measure(self, task: _Task) -> None:
         took = time.monotonic() - task.started if task.started else 0.0

@@ -73,6 +73,9 @@ class Worker:
         self.outbox: deque[tuple[int, int, bytes, list[Any]] | int] = deque()
         self.wake_r, self.wake_w = os.pipe()
         self.poked = False
+        self.current_tid: int | None = None
+        self.resource_interval: float | None = None  # set by the kernel's "settings" message
+        self.samples: list[tuple[Any, ...]] = []  # resource samples waiting for the next heartbeat
 
     # ------------------------------------------------------------ main thread
     def run(self) -> None:
@@ -101,7 +104,7 @@ class Worker:
                 self.cancelled.discard(key)
                 self._emit(key, CANCELLED, None)
                 return
-            self.current = key
+            self.current, self.current_tid = key, tid
         self._push(key)
         status, value = OK, None
         try:
@@ -155,9 +158,10 @@ class Worker:
         poller = zmq.Poller()
         poller.register(sock, zmq.POLLIN)
         poller.register(self.wake_r, zmq.POLLIN)
-        heard = next_beat = time.monotonic()
+        heard = next_beat = next_sample = time.monotonic()
+        sampler: Any = None
         while True:
-            ready = dict(poller.poll(int(HEARTBEAT * 1000)))
+            ready = dict(poller.poll(int(min(HEARTBEAT, self.resource_interval or HEARTBEAT) * 1000)))
             if sock in ready:
                 heard = time.monotonic()
                 self._receive(sock)
@@ -166,8 +170,13 @@ class Worker:
                 self.poked = False
                 self._flush(sock)
             now = time.monotonic()
+            if self.resource_interval and now >= next_sample:
+                sampler = sampler or _sampler()
+                self.samples.append(sampler.sample(self.current_tid if self.current is not None else None))
+                next_sample = now + self.resource_interval
             if now >= next_beat:
-                sock.send_multipart(self.signer.pack(("hb",)))
+                beat, self.samples = (("hb", self.samples) if self.samples else ("hb",)), []
+                sock.send_multipart(self.signer.pack(beat))  # resource samples ride on the heartbeat
                 next_beat = now + HEARTBEAT
             if now - heard > self.kernel_timeout:
                 os._exit(3)  # the kernel is gone: leave no orphan engine
@@ -196,6 +205,8 @@ class Worker:
                     self.cancelled.add(msg[1])
         elif kind == "stop":
             os._exit(0)
+        elif kind == "settings":
+            self.resource_interval = msg[1].get("resource_interval")
 
     def _flush(self, sock: zmq.Socket[Any]) -> None:
         started: list[int] = []
@@ -216,6 +227,12 @@ class Worker:
 def _exit_on_term(signum: int, frame: object) -> None:
     """scancel, qdel or the block's launcher ended this engine: exit now, mid-task or not."""
     os._exit(128 + signum)
+
+
+def _sampler() -> Any:
+    from .resources import Sampler
+
+    return Sampler()
 
 
 def _with_remote_traceback(exc: BaseException, info: dict[str, Any]) -> BaseException:
