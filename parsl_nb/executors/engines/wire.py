@@ -11,17 +11,23 @@ from __future__ import annotations
 import hashlib
 import hmac
 import inspect
+import io
+import linecache
+import os
 import pickle
+import types
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import cloudpickle
+from cloudpickle.cloudpickle import _code_reduce
 
 from ...errors import SerializationError
 
-__all__ = ["Signer", "decode_value", "encode_call", "encode_function", "encode_value"]
+__all__ = ["Signer", "decode_function", "decode_value", "encode_call", "encode_function", "encode_value"]
 
 Buffers = list[Any]
+_DYNAMIC = "<dynamic-code>"  # the file name cloudpickle gives code it pickles by value
 
 
 class Signer:
@@ -54,13 +60,52 @@ class Signer:
 
 
 def encode_function(func: Callable[..., Any]) -> tuple[bytes, bytes]:
-    """(key, bytes) of a function pickled by value; the key names the bytes."""
+    """(key, bytes) of a function pickled by value; the key names the bytes.
+
+    Code keeps its file name (cloudpickle would write ``<dynamic-code>``), and
+    the source of files the engine cannot read (notebook cells) travels
+    along, so a remote traceback shows the failing lines.
+    """
+    buf = io.BytesIO()
+    pickler = _SourcePickler(buf, protocol=5)
     try:
-        data = cloudpickle.dumps(func, protocol=5)
+        pickler.dump(func)
+        data = pickle.dumps((buf.getvalue(), pickler.sources), protocol=5)
     except Exception as e:
         name = getattr(func, "__name__", repr(func))
         raise SerializationError(f"the function {name}", f"{type(e).__name__}: {e}") from e
     return hashlib.blake2b(data, digest_size=12).digest(), data
+
+
+def decode_function(data: bytes) -> Any:
+    """The function from :func:`encode_function`; its cells' source goes into ``linecache``."""
+    body, sources = pickle.loads(data)
+    for filename, lines in sources.items():
+        if filename not in linecache.cache:
+            linecache.cache[filename] = (sum(map(len, lines)), None, lines, filename)
+    return pickle.loads(body)
+
+
+class _SourcePickler(cloudpickle.Pickler):
+    """cloudpickle that keeps code file names and collects unreadable sources."""
+
+    def __init__(self, file: io.BytesIO, protocol: int) -> None:
+        super().__init__(file, protocol=protocol)
+        self.sources: dict[str, list[str]] = {}
+
+    def reducer_override(self, obj: Any) -> Any:
+        if type(obj) is types.CodeType:
+            return self._reduce_code(obj)
+        return super().reducer_override(obj)
+
+    def _reduce_code(self, code: types.CodeType) -> Any:
+        ctor, args = _code_reduce(code)
+        name = code.co_filename
+        if name not in self.sources and not os.path.exists(name):
+            lines = linecache.getlines(name)
+            if lines:
+                self.sources[name] = lines
+        return ctor, tuple(name if a == _DYNAMIC else a for a in args)
 
 
 def encode_call(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[bytes, Buffers]:

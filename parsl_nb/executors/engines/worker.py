@@ -22,7 +22,7 @@ from typing import Any
 
 import zmq
 
-from .wire import Signer, decode_value, encode_value
+from .wire import Signer, decode_function, decode_value, encode_value
 
 __all__ = ["OK", "RAISED", "CANCELLED", "Worker", "schedule", "serve"]
 
@@ -123,7 +123,7 @@ class Worker:
     def _function(self, fkey: bytes, fdata: bytes) -> Any:
         func = self.funcs.get(fkey)
         if func is None:
-            func = self.funcs[fkey] = decode_value(fdata, [])
+            func = self.funcs[fkey] = decode_function(fdata)
             if len(self.funcs) > 256:
                 self.funcs.popitem(last=False)
         return func
