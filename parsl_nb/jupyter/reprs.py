@@ -44,6 +44,7 @@ STATE_COLORS: dict[TaskState, str] = {
     S.FAILED: "#c62828", S.DEP_FAIL: "#e57373", S.CANCELLED: "#757575",
 }
 _INTERNAL = "_parsl_internal"
+MAX_ROWS_SHOWN = 8  # blocks or engines listed one per line before "... and N more"
 _PREVIEW = reprlib.Repr()
 _PREVIEW.maxstring = 60
 _PREVIEW.maxother = 60
@@ -164,28 +165,40 @@ def datafuture_html(fut: DataFuture) -> str:
 
 
 def executor_text(ex: Executor) -> str:
-    """One line describing an executor from its ``status_summary()``."""
-    summary = dict(ex.status_summary())
-    label = summary.pop("label", ex.label)
-    kind = summary.pop("kind", type(ex).__name__)
-    details = ", ".join(f"{k}={_short(v)}" for k, v in summary.items())
-    return f"{label} ({kind})" + (f": {details}" if details else "")
+    """An executor from its ``status_summary()``: one line, then one per block or engine."""
+    return _executor_summary_text(dict(ex.status_summary()), ex.label, type(ex).__name__)
 
 
 def executor_html(ex: Executor) -> str:
     """HTML display of an executor: label, kind, workers, blocks, engines."""
-    summary = dict(ex.status_summary())
-    label = summary.pop("label", ex.label)
-    kind = summary.pop("kind", type(ex).__name__)
-    rows = [(k, _short(v)) for k, v in summary.items()]
+    return _summary_html(dict(ex.status_summary()), ex.label, type(ex).__name__)
+
+
+def _summary_html(summary: dict[str, Any], label: str = "?", kind: str = "?") -> str:
+    label = summary.pop("label", label)
+    kind = summary.pop("kind", kind)
+    rows = [(k, _short(v)) for k, v in summary.items() if not _is_rows(v)]
+    lists = "".join(f"<div><i>{_e(k)}</i><ul style=\"margin:0\">"
+                    + "".join(f"<li><code>{_e(line)}</code></li>" for line in _row_lines(v)) + "</ul></div>"
+                    for k, v in summary.items() if _is_rows(v) and v)
     return (f'<div class="parsl-nb-executor" data-label="{_e(label)}"><b>{_e(label)}</b> '
-            f"<i>{_e(kind)}</i>{_table(rows)}</div>")
+            f"<i>{_e(kind)}</i>{_table(rows)}{lists}</div>")
 
 
 def _short(value: Any) -> str:
     if isinstance(value, (list, tuple, set)) and len(value) > 4:
         return f"{len(value)} items"
     return _PREVIEW.repr(value) if not isinstance(value, str) else value
+
+
+def _is_rows(value: Any) -> bool:
+    """A list of named rows (such as an engine executor's blocks), each shown on its own line."""
+    return isinstance(value, list) and all(hasattr(v, "_fields") for v in value)
+
+
+def _row_lines(rows: list[Any], most: int = MAX_ROWS_SHOWN) -> list[str]:
+    lines = [str(r) for r in rows[:most]]
+    return lines + ([f"... and {len(rows) - most} more"] if len(rows) > most else [])
 
 
 def _user_executors(dfk: DataFlowKernel) -> list[Executor]:
@@ -233,10 +246,13 @@ def _counts_text(counts: Mapping[str, int]) -> str:
     return ", ".join(f"{k}={n}" for k, n in _ordered_counts(counts)) or "none"
 
 
-def _executor_summary_text(summary: Mapping[str, Any]) -> str:
+def _executor_summary_text(summary: Mapping[str, Any], label: str = "?", kind: str = "?",
+                           indent: str = "    ") -> str:
     rest = {k: v for k, v in summary.items() if k not in ("label", "kind")}
-    details = ", ".join(f"{k}={_short(v)}" for k, v in rest.items())
-    return f"{summary.get('label', '?')} ({summary.get('kind', '?')})" + (f": {details}" if details else "")
+    details = ", ".join(f"{k}={_short(v)}" for k, v in rest.items() if not _is_rows(v))
+    head = f"{summary.get('label', label)} ({summary.get('kind', kind)})" + (f": {details}" if details else "")
+    rows = [f"\n{indent}{line}" for v in rest.values() if _is_rows(v) for line in _row_lines(v)]
+    return head + "".join(rows)
 
 
 def status_text(st: Any) -> str:
@@ -256,7 +272,7 @@ def status_html(st: Any) -> str:
         f"<tr><th {_CELL}>{_e(app)}</th>" + "".join(f"<td {_CELL}>{c.get(s, '')}</td>" for s in states) + "</tr>"
         for app, c in sorted(st.by_app.items()))
     totals = "".join(f"<td {_CELL}><b>{st.counts.get(s, 0)}</b></td>" for s in states)
-    execs = _table((s.get("label", "?"), _executor_summary_text(s)) for s in st.executors)
+    execs = "".join(_summary_html(dict(s)) for s in st.executors)
     return (f'<div class="parsl-nb-status"><b>DataFlowKernel</b> ({_e(st.state)}) <code>{_e(st.run_dir)}</code>'
             f"{execs}<table {_TABLE}><tr><th {_CELL}>app</th>{head}</tr>{rows}"
             f"<tr><th {_CELL}>all</th>{totals}</tr></table></div>")

@@ -15,6 +15,7 @@ from ..base import Executor, ExecutorContext, TaskSpec
 from .blocks import Block, BlockManager
 from .controller import Controller
 from .dispatch import Dispatcher
+from .status import block_rows, engine_rows
 
 __all__ = ["EngineExecutor"]
 
@@ -113,8 +114,14 @@ class EngineExecutor(Executor):
 
     # ------------------------------------------------------------ lifecycle
     def start(self, context: ExecutorContext) -> None:
-        """Start the controller, the task channel and ``init_blocks`` blocks."""
+        """Start the controller, the task channel and ``init_blocks`` blocks.
+
+        Called again after :meth:`shutdown` (the same Config loaded again
+        after ``parsl_nb.clear()``), it starts a new controller and engines.
+        """
         self.run_dir = context.run_dir
+        self._stop.clear()
+        self._failed = None
         self._resolve_scaling(context)
         ip = self.address or "127.0.0.1"
         self.controller = Controller(context.run_dir, self.label, ip, self.heartbeat_ms)
@@ -253,10 +260,17 @@ class EngineExecutor(Executor):
             self._dispatch.fail_queued(err)
 
     def status_summary(self) -> dict[str, Any]:
-        """Kind, engines and blocks, for status displays."""
-        return {"label": self.label, "kind": "engines", "workers": len(self.engines),
-                "blocks": [(b.block_id, b.job_id, b.state.value, b.engines) for b in self.blocks],
-                "outstanding": self.outstanding}
+        """Kind, workers, blocks and engines, for status displays (``%parsl_status``, reprs).
+
+        ``blocks`` holds a :class:`~.status.BlockStatus` (block id, job id,
+        state, connected engines) per block started; ``engines`` an
+        :class:`~.status.EngineStatus` (engine id, block, host, pid, tasks
+        held) per connected engine. Both are named tuples.
+        """
+        d = self._dispatch
+        engines = engine_rows(list(d.engines.values())) if d is not None else []
+        return {"label": self.label, "kind": "engines", "workers": len(engines),
+                "blocks": block_rows(self.blocks, engines), "engines": engines, "outstanding": self.outstanding}
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(label={self.label!r}, engines_per_node={self.engines_per_node}, "
