@@ -95,7 +95,7 @@ class AppFuture(_Awaitable[T]):
     def _set_cancelled(self) -> bool:
         return self._cancel_and_notify()
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         from .jupyter.reprs import future_mimebundle
 
         return future_mimebundle(self)

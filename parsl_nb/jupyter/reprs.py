@@ -7,7 +7,9 @@ The classes elsewhere in the package delegate their ``_repr_html_`` /
 from __future__ import annotations
 
 import html
+import logging
 import reprlib
+import sys
 import time
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -127,9 +129,52 @@ def future_html(fut: AppFuture[Any]) -> str:
     return head + _table(rows) + "</div>"
 
 
-def future_mimebundle(fut: AppFuture[Any]) -> dict[str, str]:
-    """``text/plain`` and ``text/html`` for ``_repr_mimebundle_``."""
+def future_mimebundle(fut: AppFuture[Any]) -> dict[str, Any]:
+    """What displaying an AppFuture shows (its ``_repr_mimebundle_``).
+
+    In a Jupyter kernel with ipywidgets, a future that is not done yet shows
+    a live :class:`~parsl_nb.widgets.FutureWidget` (the widget view, plus
+    ``text/html`` and ``text/plain`` for saved notebooks and other
+    front ends); otherwise, and once done, the static ``text/html`` and
+    ``text/plain``.
+    """
+    if not fut.done() and widgets_available():
+        bundle = _live_future_bundle(fut)
+        if bundle is not None:
+            return bundle
     return mimebundle(future_text(fut), future_html(fut))
+
+
+_WIDGETS: list[bool] = []  # cached answer of widgets_available()
+
+
+def widgets_available() -> bool:
+    """Whether this process is a Jupyter kernel that can show widgets (ipywidgets and anywidget installed)."""
+    ipython = sys.modules.get("IPython")  # never imported here: no IPython loaded means no kernel
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None or getattr(shell, "kernel", None) is None:
+        return False
+    if not _WIDGETS:
+        from importlib.util import find_spec
+
+        _WIDGETS.append(all(find_spec(m) is not None for m in ("ipywidgets", "anywidget")))
+    return _WIDGETS[0]
+
+
+def _live_future_bundle(fut: AppFuture[Any]) -> dict[str, Any] | None:
+    try:
+        from ..widgets import FutureWidget
+
+        bundle = FutureWidget(fut)._repr_mimebundle_()
+    except Exception:  # no comm, an old ipywidgets...: the static display still works
+        logging.getLogger(__name__).debug("live future display failed; showing the static one", exc_info=True)
+        return None
+    data = bundle[0] if isinstance(bundle, tuple) else bundle
+    if not data:
+        return None
+    data = dict(data)
+    data["text/plain"] = future_text(fut)
+    return data
 
 
 def mimebundle(text: str, html_text: str) -> dict[str, str]:
