@@ -1,9 +1,7 @@
 """Write the teaching notebooks from the cell lists below: ``python notebooks/_build.py``.
 
 Each notebook is a list of cells: ``md(text)`` for prose, ``code(source)`` for
-code. The files are written without outputs; commit them as written. Cells
-marked ``UPGRADE`` use a stand-in from ``_teaching.py`` until the real piece of
-parsl_nb lands (the engine executor, Slurm providers).
+code. The files are written without outputs; commit them as written.
 """
 
 from __future__ import annotations
@@ -325,13 +323,14 @@ NB03 = [
     This notebook measures both ideas rather than asserting them.
     """),
     code("""
+    import os
     import time
 
     import parsl_nb as parsl
     from parsl_nb import Config, python_app
     from parsl_nb.executors import ThreadPoolExecutor
     from parsl_nb.plot import timeline
-    from _teaching import separate_memory_executor, spans
+    from _teaching import spans
     """),
     md("""
     ## More tasks than workers
@@ -370,55 +369,112 @@ NB03 = [
     parsl.clear()
     """),
     md("""
-    ## Threads share one interpreter
+    ## Threads share one interpreter; engines do not
 
     Sleeping tasks overlap on threads because a sleeping thread gives the interpreter
     away. A task that computes in pure Python holds Python's global interpreter lock
-    (GIL), so two such tasks on two threads take turns: concurrent, but not parallel.
-    Separate processes (ipyparallel engines) each have their own interpreter and can use
-    both cores.
+    (GIL), so two such tasks on two threads take turns: **concurrent, but not parallel**.
+    ipyparallel **engines** are separate Python processes, each with its own interpreter,
+    so two engines can compute on two cores at the same moment: **parallel**.
+
+    `spin` is a CPU-bound task. It reports when it started and ended, how much CPU time
+    its own thread got (`time.thread_time()`), and which process it ran in.
     """),
     code("""
     def spin(n):
+        import os
+        import time
+        start, cpu0 = time.time(), time.thread_time()
         total = 0
         for i in range(n):
             total += i * i
-        return total
+        return start, time.time(), time.thread_time() - cpu0, os.getpid()
 
-    N = 5_000_000
+    N = 3_000_000
     t0 = time.perf_counter(); spin(N); one = time.perf_counter() - t0
     print(f"one spin on its own: {one:.2f} s")
     """),
+    md("""
+    Now a kernel with two executors: 2 threads, and an `EngineExecutor` whose first
+    **block** starts 2 engines on this machine (`engines_per_node=2`; the default
+    provider, `LocalProvider`, runs a block as a group of local processes). An app picks
+    its executor with `executors=[...]`, so the same function becomes one app per
+    executor.
+    """),
     code("""
-    # UPGRADE: when parsl_nb.executors.EngineExecutor lands this gives real local engines;
-    # until then a pool of separate processes stands in for them.
-    others, kind = separate_memory_executor(label="engines", workers=2)
-    print("separate-memory executor:", kind)
-    parsl.load(Config(executors=[ThreadPoolExecutor(label="threads", max_threads=2), others]))
+    from parsl_nb.executors import EngineExecutor
+
+    engines = EngineExecutor(label="engines", engines_per_node=2, init_blocks=1, max_blocks=2)
+    parsl.load(Config(executors=[ThreadPoolExecutor(label="threads", max_threads=2), engines]))
 
     spin_on_threads = python_app(spin, executors=["threads"])
-    spin_on_others = python_app(spin, executors=["engines"])
-    spin_on_others(10).result()            # start-up of the workers is not part of the timing
+    spin_on_engines = python_app(spin, executors=["engines"])
 
-    def timed(app):
-        t0 = time.perf_counter()
-        [f.result() for f in [app(N), app(N)]]
-        return time.perf_counter() - t0
-
-    threads_time, others_time = timed(spin_on_threads), timed(spin_on_others)
-    print(f"two spins on 2 threads: {threads_time:.2f} s ({threads_time / one:.1f}x one spin)")
-    print(f"two spins on 2 {kind}:  {others_time:.2f} s ({others_time / one:.1f}x one spin)")
-    assert threads_time / one > 1.5        # the GIL: the threads took turns
+    t0 = time.perf_counter()
+    while len(engines.engines) < 2:                  # engine processes take a few seconds to start
+        time.sleep(0.1)
+    print(f"2 engines connected after {time.perf_counter() - t0:.1f} s:", engines.engines)
     """),
     md("""
-    On a machine with two free cores the second line is close to 1x: the two spins ran in
-    parallel. If the machine is busy it is higher. The threads line cannot get below about
-    2x however many cores you have.
+    Two spins on each executor. *Cores used* is the CPU time the two tasks got, divided by
+    the wall time from the first start to the last end: 1.0 means one core was busy the
+    whole time, 2.0 means both were. The cell also measures how much of the machine stayed
+    **idle** meanwhile (`psutil.cpu_times()`), because other programs want the cores too:
+    parallel work needs free cores, and a busy machine has none to give.
+    """),
+    code("""
+    import psutil
 
+    def two_spins(app):
+        idle0, t0 = psutil.cpu_times().idle, time.perf_counter()
+        futures = [app(N), app(N)]
+        rows = [f.result() for f in futures]
+        idle = (psutil.cpu_times().idle - idle0) / (time.perf_counter() - t0)   # idle cores
+        wall = max(r[1] for r in rows) - min(r[0] for r in rows)
+        return {"futures": futures, "wall": wall, "cores": sum(r[2] for r in rows) / wall, "idle": idle,
+                "pids": {r[3] for r in rows}}
+
+    # Measure both executors back to back, up to 5 rounds, and keep the round where the
+    # engines did best compared with the threads.
+    rounds = []
+    for _ in range(5):
+        on_threads, on_engines = two_spins(spin_on_threads), two_spins(spin_on_engines)
+        rounds.append((on_threads, on_engines))
+        print(f"threads: {on_threads['wall']:.2f} s, {on_threads['cores']:.2f} cores used | "
+              f"engines: {on_engines['wall']:.2f} s, {on_engines['cores']:.2f} cores used, "
+              f"{on_engines['idle']:.1f} cores idle")
+        if on_engines["cores"] > 1.5 * on_threads["cores"]:
+            break
+    threads_run, engines_run = max(rounds, key=lambda r: r[1]["cores"] / r[0]["cores"])
+    """),
+    code("""
+    # The GIL: Python code on threads never uses more than one core, however many there are
+    assert all(t["cores"] < 1.15 for t, _ in rounds), [t["cores"] for t, _ in rounds]
+    # Threads run in the notebook's process (one interpreter, one GIL); the two engine
+    # tasks ran in two other processes, each with an interpreter of its own
+    assert all(t["pids"] == {os.getpid()} for t, _ in rounds)
+    assert all(len(e["pids"]) == 2 and os.getpid() not in e["pids"] for _, e in rounds)
+    # ... and given free cores they use them: about 2x the threads on an idle 2-core machine.
+    # If other programs kept every core busy there was nothing to gain, and the cell says so.
+    parallel = engines_run["cores"] > 1.2 * threads_run["cores"]
+    busy = all(e["idle"] < 0.3 for _, e in rounds)
+    assert parallel or busy, (engines_run, threads_run)
+    if not parallel:
+        print("This machine was busy with other work during every round: run the cell again when it is quieter.")
+    """),
+    md("""
+    The timeline shows the difference. Both pairs are **concurrent**: their bars overlap.
+    Only the engine pair ran in **parallel**, so its bars are about half as long: each
+    thread ran only while it held the GIL, about half of the time.
+    """),
+    code("""
+    timeline(threads_run["futures"] + engines_run["futures"], title="two spins on 2 threads, then on 2 engines")
+    """),
+    md("""
     ## Choosing where a task runs
 
     An app may name the executors it is allowed to use with `executors=[...]` (above:
-    `spin_on_threads` and `spin_on_others` wrap the same function). With several executors
+    `spin_on_threads` and `spin_on_engines` wrap the same function). With several executors
     and no choice made, the kernel picks one for each task.
     """),
     code("""
@@ -429,20 +485,42 @@ NB03 = [
     md("""
     ## Blocks
 
-    The engine executor starts its workers in blocks: on this machine a block is a group
-    of local engine processes; on a cluster it is one batch job. It adds blocks when
-    tasks queue up and retires idle ones. `%parsl_scale +1` (or `parsl_nb.jupyter.control.scale`)
-    adds one by hand.
+    The engine executor starts its workers in **blocks**. A block is one request to a
+    *provider*: on this machine a group of local engine processes, on a cluster one batch
+    job (notebook 9). The executor's *strategy* adds blocks when tasks queue up and
+    retires blocks that stay idle; you can also scale by hand with `%parsl_scale +1` / `-1`,
+    or `parsl_nb.jupyter.control.scale`, the function behind the magic.
+
+    `control.status()` (the `%parsl_status` magic) shows each executor with its blocks as
+    `(block id, job id, state, engines)`:
     """),
     code("""
-    # UPGRADE: shows blocks once the engine executor lands
     from parsl_nb.jupyter import control
 
-    if kind == "engines":
-        print(control.scale(+1, executor="engines"))
-        print(parsl.dfk().executors["engines"].status_summary())
-    else:
-        print("the process stand-in has no blocks: this cell shows them once the engine executor lands")
+    control.status()
+    """),
+    code("""
+    def wait_for(condition, what, timeout=30):
+        deadline = time.monotonic() + timeout
+        while not condition():
+            assert time.monotonic() < deadline, f"timed out waiting for {what}"
+            time.sleep(0.1)
+
+    print(control.scale(+1, executor="engines"))     # one more block: two more engines
+    t0 = time.perf_counter()
+    wait_for(lambda: len(engines.engines) == 4 and all(b.state.value == "running" for b in engines.blocks),
+             "the second block's engines")
+    print(f"4 engines after {time.perf_counter() - t0:.1f} s")
+    control.status()
+    """),
+    code("""
+    # two blocks, each running 2 engines
+    assert [(b.state.value, b.engines) for b in engines.blocks] == [("running", 2), ("running", 2)]
+
+    print(control.scale(-1, executor="engines"))     # retire an idle block: its job is cancelled
+    wait_for(lambda: len(engines.engines) == 2, "the retired block's engines to leave")
+    assert sorted(b.state.value for b in engines.blocks) == ["cancelled", "running"]
+    control.status()
     """),
     code("""
     parsl.clear()
@@ -674,15 +752,10 @@ NB05 = [
 
     import parsl_nb as parsl
     from parsl_nb import Config, python_app
-    from parsl_nb.executors import ThreadPoolExecutor
+    from parsl_nb.executors import EngineExecutor, ThreadPoolExecutor
 
-    # UPGRADE: real local engines once parsl_nb.executors.EngineExecutor lands;
-    # until then separate processes stand in (they behave the same for every probe here).
-    from _teaching import separate_memory_executor
-
-    others, kind = separate_memory_executor(label="engines", workers=2)
-    parsl.load(Config(executors=[ThreadPoolExecutor(label="threads"), others]))
-    print("threads, and", kind)
+    engines = EngineExecutor(label="engines", engines_per_node=2)   # 2 local engine processes
+    parsl.load(Config(executors=[ThreadPoolExecutor(label="threads"), engines]))
     WHERE = ["threads", "engines"]
     table = {}
 
@@ -838,16 +911,19 @@ NB05 = [
     from IPython.display import Markdown
 
     mark = {True: "yes", False: "no"}
-    lines = [f"| | plain Python | threads | {kind} |", "|---|---|---|---|"]
+    lines = ["| | plain Python | threads | engines |", "|---|---|---|---|"]
     lines += [f"| {q} | yes | {mark[a['threads']]} | {mark[a['engines']]} |" for q, a in table.items()]
     Markdown("\\n".join(lines))
     """),
     code("""
     # The notebook checks its own claims: threads share everything ...
     assert all(a["threads"] for a in table.values())
-    # ... engines share the disk and the network here, but not memory
+    # ... engines share the disk and the network here, but not memory:
     memory_rows = [q for q in table if "file" not in q and "service" not in q and "reads a notebook global" not in q]
+    assert len(memory_rows) == 5, memory_rows
     assert not any(table[q]["engines"] for q in memory_rows), table
+    # so on every memory row the two columns really differ
+    assert all(table[q]["threads"] != table[q]["engines"] for q in memory_rows)
     assert table["reads a notebook global"]["engines"]          # a copy travels with the function
     assert table["reads a file the notebook wrote (same machine)"]["engines"]
     assert table["reaches a network service"]["engines"]
@@ -1243,13 +1319,15 @@ NB09 = [
     # 9. Interactive HPC: providers, blocks, scaling
 
     On a cluster, workers come from the batch scheduler. A **provider** knows how to ask
-    the scheduler for a job (Slurm, PBS, ...); a **block** is one such job, which starts a
-    group of engines; the kernel's **strategy** adds blocks when tasks queue up and
-    cancels idle ones. You keep working in the notebook while the cluster grows and
+    a scheduler for resources (`SlurmProvider`, `GridEngineProvider`, ... or
+    `LocalProvider` for this machine); a **block** is one such request, a batch job that
+    starts a group of engines; the kernel's **strategy** adds blocks when tasks queue up
+    and retires idle ones. You keep working in the notebook while the cluster grows and
     shrinks underneath.
 
-    This notebook runs on a local Slurm when one answers, else on local engines, else on
-    threads, and says which.
+    This notebook runs on a local Slurm when one answers (`sinfo` succeeds), else on
+    local engines, and says which. Every cell works the same on both; only the provider
+    changes.
     """),
     code("""
     import shutil
@@ -1258,8 +1336,14 @@ NB09 = [
 
     import parsl_nb as parsl
     from parsl_nb import Config, python_app
-    from parsl_nb.executors import ThreadPoolExecutor
+    from parsl_nb.executors import EngineExecutor
     from parsl_nb.jupyter import control
+    from parsl_nb.providers import LocalProvider
+    from parsl_nb.providers.slurm import SlurmProvider
+
+
+    def run(*cmd):
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=20).stdout
 
 
     def slurm_answers():
@@ -1271,91 +1355,236 @@ NB09 = [
             return False
 
 
-    def choose_config():
-        # UPGRADE: the Slurm branch needs parsl_nb.providers and the engine executor;
-        # the engine branch needs the engine executor.
-        try:
-            from parsl_nb.executors import EngineExecutor
-        except ImportError:
-            EngineExecutor = None
-        if EngineExecutor is not None and slurm_answers():
-            try:
-                from parsl_nb.providers import SlurmProvider
-                provider = SlurmProvider(nodes_per_block=1, init_blocks=1, max_blocks=2, walltime="00:10:00")
-                return "slurm", Config(executors=[EngineExecutor(label="engines", provider=provider)])
-            except ImportError:
-                pass
-        if EngineExecutor is not None:
-            return "local engines", Config(executors=[EngineExecutor(label="engines", engines_per_node=2)])
-        return "threads", Config(executors=[ThreadPoolExecutor(label="engines", max_threads=2)])
+    def wait_for(condition, timeout=30):
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
+        return True
 
 
-    where, config = choose_config()
-    print("Slurm answers:", slurm_answers())
-    print("running on:", where)
-    t0 = time.perf_counter()
-    parsl.load(config)
-    print(f"kernel ready in {time.perf_counter() - t0:.1f} s")
+    on_slurm = slurm_answers()
+    print("Slurm answers:", on_slurm)
+    if on_slurm:
+        print(run("sinfo"))
     """),
     md("""
-    ## What the kernel has
+    ## Providers
 
-    `control.status()` (the `%parsl_status` magic) lists executors, blocks and engines.
+    The provider is the only part that knows about the scheduler. A `SlurmProvider`
+    takes the options you would write in a job script (`partition`, `walltime`,
+    `nodes_per_block`, `account`, `qos`, ...) plus the block bounds `init_blocks`,
+    `min_blocks` and `max_blocks`. Here the partition is `debug`, the local test
+    Slurm's; on a real cluster use one that `sinfo` lists for you.
     """),
     code("""
+    def make_provider(slurm, **blocks):
+        if slurm:
+            return SlurmProvider(partition="debug", nodes_per_block=1, walltime="00:05:00", **blocks)
+        return LocalProvider(**blocks)
+
+
+    def start_kernel(strategy, min_blocks, **config_options):
+        # Load a kernel with one executor of engines; fall back to local engines if the
+        # Slurm block does not start within 30 s (for example, when the partition is full).
+        global on_slurm
+        provider = make_provider(on_slurm, init_blocks=1, min_blocks=min_blocks, max_blocks=2)
+        ex = EngineExecutor(label="engines", engines_per_node=2, provider=provider)
+        parsl.load(Config(executors=[ex], strategy=strategy, **config_options))
+        if wait_for(lambda: ex.blocks[0].state.value == "running" and ex.blocks[0].engines == 2):
+            return ex
+        assert on_slurm, "local engines did not start"
+        print("the Slurm block did not start within 30 s; see `squeue`. Using local engines instead.")
+        parsl.clear()
+        on_slurm = False
+        return start_kernel(strategy, min_blocks, **config_options)
+
+
+    t0 = time.perf_counter()
+    engines = start_kernel(strategy="none", min_blocks=0)   # "none": only you add or remove blocks
+    where = "Slurm (partition debug)" if on_slurm else "local engines (no Slurm answered)"
+    print(f"running on: {where}; first block's 2 engines ready in {time.perf_counter() - t0:.1f} s")
+    print(type(engines.provider).__name__, "max_blocks =", engines.provider.max_blocks)
+    """),
+    md("""
+    ## A block is a batch job
+
+    The executor wrote a job script for the block and submitted it. On Slurm, the
+    `#SBATCH` lines carry the provider's options, and the body starts the engines, which
+    connect back to this notebook.
+    """),
+    code("""
+    import glob
+
+    script = sorted(glob.glob(f"{engines.provider.script_dir}/*.sh"))[0]
+    header = [line for line in open(script) if line.startswith("#SBATCH")] if on_slurm else open(script).readlines()
+    print(script.split("/")[-1])
+    print("".join(header[:12]))
+    """),
+    code("""
+    def show_jobs():
+        # the scheduler's view of our blocks: squeue on Slurm, the block processes locally
+        job_ids = [b.job_id for b in engines.blocks if b.active]
+        if on_slurm:
+            out = run("squeue", "--format=%.8i %.9P %.30j %.8T %.6D %R")
+        else:
+            out = run("ps", "-o", "sid,pid,args", "--sid", ",".join(job_ids)) if job_ids else ""
+            out = "\\n".join(line[:100] for line in out.splitlines())
+        print(out)
+        return out
+
+    queue = show_jobs()
+    block = engines.blocks[0]
+    print("block", block.block_id, "is job", block.job_id, "-", block.state.value, "with", block.engines, "engines")
+    assert block.job_id in queue
+    """),
+    md("""
+    ## Where do tasks run?
+
+    Each task reports the node it ran on and the job it ran inside: on Slurm
+    `SLURM_JOB_ID`, which the scheduler sets for every process of a job; locally the
+    block's process session, which is what `LocalProvider` uses as a job id.
+    """),
+    code("""
+    @python_app
+    def where_am_i(i):
+        import os
+        import socket
+        import time
+        time.sleep(0.3)
+        node = os.environ.get("SLURMD_NODENAME", socket.gethostname())
+        return node, os.environ.get("SLURM_JOB_ID", str(os.getsid(0))), os.getpid()
+
+    placed = [f.result() for f in [where_am_i(i) for i in range(4)]]
+    for node, job, pid in sorted(set(placed)):
+        print(f"node {node}, job {job}, engine pid {pid}")
+    assert len({pid for _, _, pid in placed}) == 2                  # both engines of the block worked
+    assert {job for _, job, _ in placed} == {block.job_id}          # inside the block's job
+    """),
+    md("""
+    ## Scaling by hand
+
+    `control.scale(+1)` (the `%parsl_scale +1` magic) asks the provider for one more
+    block: one more batch job, two more engines. `-1` retires an idle block and cancels
+    its job.
+    """),
+    code("""
+    print(control.scale(+1))
+    t0 = time.perf_counter()
+    assert wait_for(lambda: len(engines.engines) == 4), "the second block did not start"
+    print(f"4 engines after {time.perf_counter() - t0:.1f} s")
+    queue = show_jobs()
+    assert all(b.job_id in queue for b in engines.blocks)
     control.status()
     """),
-    md("""
-    ## Work arrives; watch it drain
-
-    Submit a burst of tasks and sample the task counts while they run. This is what a
-    dashboard does: it reads the state the kernel already keeps.
+    code("""
+    placed = [f.result() for f in [where_am_i(i) for i in range(8)]]
+    print(sorted({(node, job) for node, job, _ in placed}))
+    assert len({pid for _, _, pid in placed}) >= 3                  # the new block's engines took tasks
+    assert len({job for _, job, _ in placed}) == 2                  # tasks ran inside both jobs
     """),
     code("""
+    print(control.scale(-1))
+    assert wait_for(lambda: len(engines.engines) == 2), "the retired block's engines did not leave"
+    retired = [b for b in engines.blocks if not b.active]
+    assert len(retired) == 1 and retired[0].state.value == "cancelled"
+    time.sleep(0.5)
+    queue = show_jobs()
+    print("job", retired[0].job_id, "cancelled; still listed:", retired[0].job_id in queue.split())
+    parsl.clear()
+    """),
+    md("""
+    ## Letting the kernel scale
+
+    With `strategy="simple"` (the default) the kernel watches the queue: when more tasks
+    wait than the engines can take, it submits blocks (up to `max_blocks`); a block idle
+    for `max_idletime` seconds is retired (down to `min_blocks`). Here `max_idletime` is
+    2 s so we can watch it happen; the default is 2 minutes.
+
+    A burst of 30 short tasks arrives. While it drains, the cell samples what a dashboard
+    would show: task counts, engines and active blocks.
+    """),
+    code("""
+    engines = start_kernel(strategy="simple", min_blocks=1, max_idletime=2)
+
     @python_app
     def work(i):
         import time
         time.sleep(0.2)
         return i
 
-    burst = [work(i) for i in range(20)]
-    samples = []
+    t0 = time.perf_counter()
+    burst = [work(i) for i in range(30)]
+    samples = []   # (seconds, tasks waiting, tasks done, engines, active blocks)
+
+    def sample():
+        counts = parsl.dfk().task_counts()
+        waiting = sum(counts.get(s, 0) for s in ("pending", "launched", "running"))
+        samples.append((time.perf_counter() - t0, waiting, counts.get("exec_done", 0),
+                        len(engines.engines), sum(b.active for b in engines.blocks)))
+
     while not all(f.done() for f in burst):
-        samples.append(dict(parsl.dfk().task_counts()))
+        sample()
         time.sleep(0.1)
-    samples.append(dict(parsl.dfk().task_counts()))
-    assert sorted(f.result() for f in burst) == list(range(20))
-    print(len(samples), "samples; first:", samples[0], "last:", samples[-1])
+    assert sorted(f.result() for f in burst) == list(range(30))
+    drained = time.perf_counter() - t0
+    # now idle: keep watching until the strategy retires the extra block
+    while sum(b.active for b in engines.blocks) > 1 and time.perf_counter() - t0 < drained + 15:
+        sample()
+        time.sleep(0.2)
+    sample()
+    changes = [(round(t, 1), blocks) for i, (t, *_, blocks) in enumerate(samples)
+               if i == 0 or blocks != samples[i - 1][4]]
+    print(f"burst drained in {drained:.1f} s; (seconds, active blocks) when the number changed:", changes)
     """),
     code("""
     import matplotlib.pyplot as plt
 
-    waiting = [s.get("pending", 0) + s.get("launched", 0) for s in samples]
-    done = [s.get("exec_done", 0) for s in samples]
-    fig, ax = plt.subplots(figsize=(6, 3))
-    ax.plot(waiting, label="waiting or launched")
-    ax.plot(done, label="done")
-    ax.set_xlabel("sample (every 0.1 s)")
-    ax.set_ylabel("tasks")
-    ax.legend()
+    ts = [s[0] for s in samples]
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 4.5), sharex=True)
+    top.plot(ts, [s[1] for s in samples], label="waiting or running")
+    top.plot(ts, [s[2] for s in samples], label="done")
+    top.set_ylabel("tasks")
+    top.legend()
+    bottom.step(ts, [s[3] for s in samples], where="post", label="engines")
+    bottom.step(ts, [s[4] for s in samples], where="post", label="active blocks")
+    bottom.axvline(drained, color="grey", linestyle=":", label="burst done")
+    bottom.set_xlabel("seconds since the burst arrived")
+    bottom.legend()
+    fig.suptitle(f"a burst of 30 tasks on {where}")
     plt.close(fig)
-    assert waiting[0] > waiting[-1] == 0
+
+    assert max(s[4] for s in samples) == 2                          # the strategy added a block ...
+    assert samples[-1][4] == 1                                      # ... and retired it once idle
+    assert samples[-1][2] == 30
     fig
     """),
     md("""
-    ## Scaling by hand
+    ## Watching the cluster
 
-    `%parsl_scale +1` asks the provider for one more block; `-1` gives one back. With
-    threads there are no blocks, and the message says so.
+    The same views as on threads work here. `control.status()` lists blocks and engines;
+    `control.tasks()` lists tasks; the timeline has one lane per engine, so you can see
+    which engine (and block) ran what. A small map-reduce shows the DAG (`%parsl_dag`
+    gives the live widget in JupyterLab).
     """),
     code("""
-    try:
-        print(control.scale(+1))
-        time.sleep(1)
-        print(control.status())
-        print(control.scale(-1))
-    except ValueError as e:
-        print("cannot scale here:", e)
+    control.status()
+    """),
+    code("""
+    from parsl_nb.plot import dag, timeline
+
+    @python_app
+    def total(*parts):
+        return sum(parts)
+
+    parts = [work(i) for i in range(6)]
+    answer = total(*parts)
+    assert answer.result() == sum(range(6))
+    dag([*parts, answer], title="six tasks, one reduction")
+    """),
+    code("""
+    timeline(burst, title=f"the burst, one lane per engine ({where})")
     """),
     md("""
     ## Cleaning up
@@ -1364,18 +1593,22 @@ NB09 = [
     so does restarting or shutting down the notebook's Python kernel.
     """),
     code("""
+    jobs = [b.job_id for b in engines.blocks]
     parsl.clear()
-    if where == "slurm":
-        print(subprocess.run(["squeue", "--me"], capture_output=True, text=True).stdout)
+    assert not any(b.active for b in engines.blocks)
+    if on_slurm:
+        assert wait_for(lambda: not set(run("squeue", "-h", "-t", "PD,R", "-o", "%i").split()) & set(jobs), 15)
+        print("none of our jobs is pending or running:", jobs)
     """),
     md("""
     ## Exercises
 
-    1. With engines loaded, submit 50 tasks of 1 s each and watch `%parsl_status` in
-       another cell while they run. Do blocks get added?
-    2. Leave the kernel idle for longer than `Config(max_idletime=...)`. What happens to
-       the blocks?
+    1. Submit 50 tasks of 1 s each and call `control.status()` in another cell while they
+       run. How many blocks does the strategy start, and why not more?
+    2. Set `max_blocks=4` and `engines_per_node=1`. Predict the number of jobs in
+       `squeue` during the burst.
     3. Which option would you change to ask Slurm for a different partition or account?
+       Where does it appear in the job script?
     """),
 ]
 
