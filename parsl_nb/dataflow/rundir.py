@@ -6,6 +6,8 @@ import logging
 import logging.handlers
 import os
 import queue
+import sys
+import warnings
 
 __all__ = ["RunLog", "make_run_dir"]
 
@@ -35,7 +37,7 @@ class RunLog:
     def __init__(self, run_dir: str, level: int = logging.INFO) -> None:
         self.path = os.path.join(run_dir, "parsl.log")
         self._queue: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
-        handler = logging.FileHandler(self.path)
+        handler = _RunLogHandler(self.path)
         handler.setFormatter(logging.Formatter(
             "%(asctime)s.%(msecs)03d %(name)s:%(lineno)d %(threadName)s %(levelname)s %(message)s",
             "%Y-%m-%d %H:%M:%S"))
@@ -54,3 +56,29 @@ class RunLog:
         self._listener.stop()
         for h in self._listener.handlers:
             h.close()
+
+
+class _RunLogHandler(logging.FileHandler):
+    """A file handler that stops, with one warning, when its disk refuses a write.
+
+    The default prints a traceback for every record, which floods a notebook's
+    output when the run directory turns read-only or full mid-run.
+    """
+
+    failed = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not self.failed:
+            super().emit(record)
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        if self.failed:
+            return
+        self.failed = True
+        error = sys.exc_info()[1]
+        warnings.warn(f"the run log stopped: cannot write {self.baseFilename} ({type(error).__name__}: {error}); "
+                      "tasks go on, but later log lines are lost", RuntimeWarning, stacklevel=2)
+        try:
+            self.close()
+        except OSError:
+            pass
