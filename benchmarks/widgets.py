@@ -1,6 +1,7 @@
 """Python-side cost of the live widgets (numbers to read, not timed assertions).
 
     python benchmarks/widgets.py [--nodes 20000] [--layout 5000] [--workflow 10000] [--repeats 5]
+                                 [--executor threads|engines]
 
 Measures: the layered layout of N nodes at once and in small batches; one sync
 tick at 20,000 nodes (applying a batch of events, encoding the patch) and a
@@ -83,7 +84,16 @@ def bench_tick(n: int, repeats: int) -> None:
     print(f"grouped counts at {n} nodes (static fallback):      median {med:7.2f} ms  max {mx:7.2f} ms")
 
 
-def bench_workflow(n: int, repeats: int) -> None:
+def _executor(kind: str) -> Any:
+    import parsl_nb as parsl
+    from parsl_nb.executors import EngineExecutor
+
+    if kind == "engines":
+        return EngineExecutor(engines_per_node=2)
+    return parsl.ThreadPoolExecutor(max_threads=4)
+
+
+def bench_workflow(n: int, repeats: int, kind: str = "threads") -> None:
     import parsl_nb as parsl
     from parsl_nb.widgets import DagWidget
 
@@ -93,7 +103,9 @@ def bench_workflow(n: int, repeats: int) -> None:
 
     def run(widget: bool) -> float:
         with tempfile.TemporaryDirectory() as d:
-            dfk = parsl.load(parsl.Config(executors=[parsl.ThreadPoolExecutor(max_threads=4)], run_dir=d))
+            dfk = parsl.load(parsl.Config(executors=[_executor(kind)], run_dir=d))
+            for f in [noop(i) for i in range(200)]:  # workers up and warm (engines take a few seconds)
+                f.result()
             w = DagWidget(hz=15) if widget else None
             t = time.perf_counter()
             futures = [noop(i) for i in range(n)]
@@ -102,18 +114,20 @@ def bench_workflow(n: int, repeats: int) -> None:
             wall = time.perf_counter() - t
             dfk.events.flush()
             if w is not None:
-                assert len(w.graph) == n
+                assert len(w.graph) == n + 200
                 w.close()
             parsl.clear()
             return wall
 
     results: dict[bool, list[float]] = {False: [], True: []}
-    for _ in range(repeats):
-        for widget in (False, True):  # interleaved, so drift spreads over both
+    for k in range(repeats):
+        for widget in (False, True) if k % 2 == 0 else (True, False):  # interleaved, so drift spreads over both
             results[widget].append(run(widget))
     off, on = statistics.median(results[False]), statistics.median(results[True])
-    print(f"workflow, {n} no-op tasks on 4 threads: without widget {off:.2f} s, with DagWidget {on:.2f} s "
-          f"({(on / off - 1) * 100:+.1f} %)")
+    where = "4 threads" if kind == "threads" else "2 local engines"
+    print(f"workflow, {n} no-op tasks on {where}: without widget {off:.2f} s, with DagWidget {on:.2f} s "
+          f"({(on / off - 1) * 100:+.1f} %); rounds without {[round(x, 2) for x in results[False]]}, "
+          f"with {[round(x, 2) for x in results[True]]}")
 
 
 def main() -> None:
@@ -122,11 +136,15 @@ def main() -> None:
     p.add_argument("--layout", type=int, default=5000)
     p.add_argument("--workflow", type=int, default=10000)
     p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--executor", choices=("threads", "engines"), default="threads",
+                   help="where the workflow runs (engines: 2 local ipyparallel engines)")
+    p.add_argument("--workflow-only", action="store_true", help="skip the layout and tick measurements")
     a = p.parse_args()
-    bench_layout(a.layout, a.repeats)
-    bench_tick(a.nodes, a.repeats)
+    if not a.workflow_only:
+        bench_layout(a.layout, a.repeats)
+        bench_tick(a.nodes, a.repeats)
     if a.workflow:
-        bench_workflow(a.workflow, min(a.repeats, 3))
+        bench_workflow(a.workflow, a.repeats if a.workflow_only else min(a.repeats, 3), a.executor)
 
 
 if __name__ == "__main__":
