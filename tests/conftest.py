@@ -14,17 +14,31 @@ import pytest
 
 import parsl_nb as parsl
 from parsl_nb.config import Config
-from parsl_nb.executors import ThreadPoolExecutor
+from parsl_nb.executors import EngineExecutor, ThreadPoolExecutor
 from parsl_nb.executors.base import Executor
 
-EXECUTOR_KINDS = ["threads"]
+from .shared_engines import FRESH, EngineLease, SharedEngines
+
+EXECUTOR_KINDS = ["threads", "engines"]
 LABEL = "under_test"
+_SHARED: SharedEngines | None = None
 
 
 def make_executor(kind: str) -> Executor:
-    """A fresh, unstarted executor of ``kind``, labelled ``LABEL``."""
+    """A fresh, unstarted executor of ``kind``, labelled ``LABEL``.
+
+    ``engines`` is a lease on the session's two local engines (see
+    ``tests/shared_engines.py``), or a fresh EngineExecutor with
+    ``PARSL_NB_FRESH_ENGINES=1``.
+    """
     if kind == "threads":
         return ThreadPoolExecutor(label=LABEL, max_threads=4)
+    if kind == "engines":
+        if FRESH:
+            return EngineExecutor(label=LABEL, engines_per_node=2)
+        if _SHARED is None:
+            raise RuntimeError("the shared engines are made by the session fixture _shared_engines")
+        return EngineLease(_SHARED)
     raise ValueError(f"unknown executor kind {kind!r}; known: {EXECUTOR_KINDS}")
 
 
@@ -46,6 +60,17 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A ``threads_only`` test runs once, on threads: its other executor legs are deselected."""
+    keep, drop = [], []
+    for item in items:
+        kind = getattr(getattr(item, "callspec", None), "params", {}).get("executor_kind", "threads")
+        (drop if kind != "threads" and item.get_closest_marker("threads_only") else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 @pytest.fixture(autouse=True)
 def _no_kernel_leaks() -> Iterator[None]:
     """Every test starts and ends with no kernel loaded."""
@@ -54,9 +79,21 @@ def _no_kernel_leaks() -> Iterator[None]:
     parsl.clear()
 
 
-@pytest.fixture(params=EXECUTOR_KINDS)
+@pytest.fixture(scope="session")
+def _shared_engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedEngines]:
+    """The session's local engines, started by the first test that needs them."""
+    global _SHARED
+    _SHARED = SharedEngines(LABEL, str(tmp_path_factory.mktemp("shared_engines")))
+    yield _SHARED
+    _SHARED.stop()
+    _SHARED = None
+
+
+@pytest.fixture(params=[pytest.param(k, marks=pytest.mark.engines) if k == "engines" else k for k in EXECUTOR_KINDS])
 def executor_kind(request: pytest.FixtureRequest) -> str:
     """The kind of executor the behavioural test runs on."""
+    if request.param == "engines":
+        request.getfixturevalue("_shared_engines")
     return str(request.param)
 
 

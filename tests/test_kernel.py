@@ -207,10 +207,8 @@ def test_executor_labels_route_tasks(run_dir):
     assert fut.task_record.executor == "b"
 
 
-def test_thread_executor_rejects_resource_specification(dfk, executor_kind):
-    if executor_kind != "threads":
-        pytest.skip("not applicable: only the thread executor refuses resource specifications")
-
+def test_executor_rejects_resource_specification(dfk):
+    # neither threads nor engines reserve cores, memory or GPUs per task: they say so
     @python_app
     def heavy(parsl_resource_specification=None):
         return 1
@@ -287,6 +285,15 @@ def test_task_counts_and_repr(dfk):
     inc(1).result(timeout=10)
     assert dfk.task_counts() == {"exec_done": 1}
     assert "exec_done=1" in repr(dfk)
+
+
+def test_tasks_run_where_the_executor_says(dfk, executor_kind):
+    @python_app
+    def pid():
+        return os.getpid()
+
+    # threads share the notebook's process; engines are processes of their own
+    assert (pid().result(timeout=10) == os.getpid()) is (executor_kind == "threads")
 
 
 def test_load_without_config_uses_threads_under_cwd_runinfo(run_dir):
