@@ -308,8 +308,19 @@ class PanelSession:
 
 
 def _scale(data: dict[str, Any]) -> str:
-    executor = data.get("executor")
-    return control.scale(int(data.get("blocks", 0)), None if executor is None else str(executor))
+    """Add or remove blocks; a request that changes nothing is an error that says why."""
+    label = data.get("executor")
+    n = int(data.get("blocks", 0))
+    message = control.scale(n, None if label is None else str(label))
+    if not message.endswith(" 0 block(s)"):
+        return message
+    dfk = control.current()
+    ex = dfk.executors.get(message.split(":")[0]) if dfk is not None else None
+    if n > 0:
+        limit = getattr(getattr(ex, "provider", None), "max_blocks", "?")
+        raise ValueError(f"{message}: the executor is at its provider's max_blocks ({limit}); "
+                         "raise max_blocks in the config to add blocks")
+    raise ValueError(f"{message}: no block is idle (blocks running tasks are kept)")
 
 
 def _cancel_pending(data: dict[str, Any]) -> str:
