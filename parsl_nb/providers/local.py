@@ -1,10 +1,14 @@
-"""``LocalProvider``: each block is a process group on this machine."""
+"""``LocalProvider``: each block is a process group on this machine.
+
+Like the batch providers it runs commands through the command-runner seam
+(:mod:`parsl_nb.providers.commands`): ``bash`` starts the block detached (its own
+session, under a watchdog), ``ps`` reports states, ``kill`` cancels. Tests can
+replay those commands, and a hung ``ps`` is a timeout, not a hung kernel.
+"""
 
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -12,19 +16,24 @@ from dataclasses import dataclass
 from ..errors import ConfigError
 from ..launchers import Launcher, SingleNodeLauncher
 from .base import ExecutionProvider, JobState, JobStatus
+from .commands import CommandFailed, CommandRunner, SubmitError, run_command
 from .watchdog import wrap
 
 __all__ = ["LocalProvider"]
 
 TAIL_BYTES = 2000
+# Start "$@" in a new session with its output in files, detached; print its pid (= its group id).
+LAUNCH = 'out=$1 err=$2; shift 2; setsid "$@" >"$out" 2>"$err" </dev/null & echo $!'
 
 
 @dataclass(slots=True)
 class _Job:
-    proc: subprocess.Popen[bytes]
+    pid: int
     stdout: str
     stderr: str
+    exit_file: str
     cancelled: bool = False
+    ended: JobStatus | None = None
 
 
 class LocalProvider(ExecutionProvider):
@@ -48,9 +57,11 @@ class LocalProvider(ExecutionProvider):
     worker_init : str
         Shell lines run before the command (for example ``source env/bin/activate``).
     cmd_timeout : float
-        Accepted for Parsl compatibility.
+        Seconds to wait for each ``bash``/``ps``/``kill`` command.
     move_files : bool, optional
         Accepted for Parsl compatibility (files are local).
+    runner : CommandRunner, optional
+        Runs those commands; tests pass a fake one.
 
     Examples
     --------
@@ -60,11 +71,14 @@ class LocalProvider(ExecutionProvider):
 
     def __init__(self, nodes_per_block: int = 1, launcher: Launcher | None = None, init_blocks: int = 1,
                  min_blocks: int = 0, max_blocks: int = 1, worker_init: str = "", cmd_timeout: float = 30,
-                 parallelism: float = 1.0, move_files: bool | None = None) -> None:
+                 parallelism: float = 1.0, move_files: bool | None = None,
+                 runner: CommandRunner | None = None) -> None:
         if nodes_per_block != 1:
             raise ConfigError(f"LocalProvider runs on one machine: nodes_per_block must be 1 "
                               f"(got {nodes_per_block}); use a batch provider for more nodes")
         _check_blocks(init_blocks, min_blocks, max_blocks, parallelism)
+        if cmd_timeout <= 0:
+            raise ConfigError(f"cmd_timeout must be > 0 seconds (got cmd_timeout={cmd_timeout!r})")
         self.label = "local"
         self.nodes_per_block = 1
         self.launcher = launcher if launcher is not None else SingleNodeLauncher()
@@ -73,58 +87,81 @@ class LocalProvider(ExecutionProvider):
         self.cmd_timeout = cmd_timeout
         self.parallelism = parallelism
         self.move_files = move_files
+        self.runner: CommandRunner = runner or run_command
         self.script_dir = "."
         self._jobs: dict[str, _Job] = {}
 
     def submit(self, command: str, tasks_per_node: int, job_name: str = "parsl_nb.block") -> str:
-        """Write the block script and start it; return the job id (the group's pid)."""
+        """Write the block script and start it detached; return the job id (its process group)."""
         assert isinstance(self.launcher, Launcher)
         os.makedirs(self.script_dir, mode=0o700, exist_ok=True)
-        base = os.path.join(self.script_dir, job_name)
+        base = os.path.abspath(os.path.join(self.script_dir, job_name))
         script = f"#!/bin/bash\n{self.worker_init}\n{self.launcher(command, tasks_per_node, 1)}\n"
         with open(os.open(base + ".sh", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o700), "w") as f:
             f.write(script)
-        out, err = base + ".stdout", base + ".stderr"
-        with open(out, "wb") as fo, open(err, "wb") as fe:
-            proc = subprocess.Popen(wrap(["bash", base + ".sh"]), stdout=fo, stderr=fe,
-                                    stdin=subprocess.DEVNULL, start_new_session=True)
-        job_id = str(proc.pid)
-        self._jobs[job_id] = _Job(proc, out, err)
-        return job_id
+        out, err, code = base + ".stdout", base + ".stderr", base + ".exitcode"
+        if os.path.exists(code):
+            os.remove(code)
+        argv = ["bash", "-c", LAUNCH, "parsl_nb-local", out, err,
+                *wrap(["bash", base + ".sh"], detached=True, exit_file=code)]
+        try:
+            result = self.runner(argv, timeout=self.cmd_timeout)
+        except CommandFailed as e:
+            raise SubmitError(job_name, e.reason, script_path=base + ".sh") from None
+        pid = result.stdout.strip()
+        if result.returncode != 0 or not pid.isdigit():
+            msg = f"bash could not start the block (exit {result.returncode}, printed {pid!r}); check worker_init"
+            raise SubmitError(job_name, msg, result.stdout, result.stderr, result.returncode, base + ".sh")
+        self._jobs[pid] = _Job(int(pid), out, err, code)
+        return pid
 
     def status(self, job_ids: Sequence[str]) -> list[JobStatus]:
-        """Running, completed (exit 0), cancelled, or failed with the tail of stderr."""
-        return [self._status(j) for j in job_ids]
+        """Running, completed (exit 0), cancelled, or failed with the tail of stderr (one ``ps``)."""
+        live = [self._jobs[j] for j in job_ids if j in self._jobs and self._jobs[j].ended is None]
+        running = self._running(live) if live else set()
+        return [self._status(j, running) for j in job_ids]
 
-    def _status(self, job_id: str) -> JobStatus:
+    def _running(self, jobs: list[_Job]) -> set[int] | None:
+        """Pids among ``jobs`` still running (zombies are not); None if ``ps`` failed."""
+        try:
+            result = self.runner(["ps", "-o", "pid=,stat=", "-p", ",".join(str(j.pid) for j in jobs)],
+                                 timeout=self.cmd_timeout)
+        except CommandFailed:
+            return None
+        found = {int(p) for p, stat in (line.split()[:2] for line in result.stdout.splitlines() if line.strip())
+                 if not stat.startswith("Z")}
+        return found
+
+    def _status(self, job_id: str, running: set[int] | None) -> JobStatus:
         job = self._jobs.get(job_id)
         if job is None:
             return JobStatus(JobState.MISSING, f"job {job_id} was not started by this provider")
-        code = job.proc.poll()
-        if code is None:
+        if job.ended is not None:
+            return job.ended
+        if running is None or job.pid in running:
             return JobStatus(JobState.RUNNING, stdout_path=job.stdout, stderr_path=job.stderr)
-        if job.cancelled:
-            return JobStatus(JobState.CANCELLED, exit_code=code, stdout_path=job.stdout, stderr_path=job.stderr)
-        state = JobState.COMPLETED if code == 0 else JobState.FAILED
-        msg = "" if code == 0 else f"exit code {code}; stderr ends with:\n{_tail(job.stderr)}"
-        return JobStatus(state, msg, code, job.stdout, job.stderr)
+        job.ended = _ended(job)
+        return job.ended
 
     def cancel(self, job_ids: Sequence[str], grace: float = 2.0) -> list[bool]:
         """Terminate each job's process group (SIGTERM, then SIGKILL after ``grace`` s)."""
-        jobs = [self._jobs.get(j) for j in job_ids]
+        jobs = [self._jobs[j] for j in job_ids if j in self._jobs and self._jobs[j].ended is None]
         for job in jobs:
-            if job is not None and job.proc.poll() is None:
-                job.cancelled = True
-                _signal_group(job.proc.pid, signal.SIGTERM)
-        deadline = time.monotonic() + grace
-        for job in jobs:
-            if job is None:
-                continue
-            while job.proc.poll() is None and time.monotonic() < deadline:
-                time.sleep(0.02)
-            _signal_group(job.proc.pid, signal.SIGKILL)
-            job.proc.poll()
-        return [True for _ in jobs]
+            job.cancelled = True
+        if jobs:
+            self._signal(jobs, "TERM")
+            deadline = time.monotonic() + grace
+            while self._running(jobs) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            self._signal(jobs, "KILL")
+            self.status([j for j in job_ids if j in self._jobs])
+        return [True for _ in job_ids]
+
+    def _signal(self, jobs: list[_Job], sig: str) -> None:
+        try:  # exits 1 when some group is gone already: fine
+            self.runner(["kill", f"-{sig}", "--", *(f"-{j.pid}" for j in jobs)], timeout=self.cmd_timeout)
+        except CommandFailed:
+            pass
 
     @property
     def status_polling_interval(self) -> float:
@@ -135,11 +172,24 @@ class LocalProvider(ExecutionProvider):
         return f"LocalProvider(init_blocks={self.init_blocks}, max_blocks={self.max_blocks})"
 
 
-def _signal_group(pgid: int, sig: int) -> None:
+def _ended(job: _Job) -> JobStatus:
+    """The final status of a job whose processes are gone."""
+    code = _exit_code(job.exit_file)
+    if job.cancelled:
+        return JobStatus(JobState.CANCELLED, exit_code=code, stdout_path=job.stdout, stderr_path=job.stderr)
+    if code == 0:
+        return JobStatus(JobState.COMPLETED, "", 0, job.stdout, job.stderr)
+    why = f"exit code {code}" if code is not None else "it was killed (no exit code was written)"
+    return JobStatus(JobState.FAILED, f"{why}; stderr ends with:\n{_tail(job.stderr)}", code, job.stdout,
+                     job.stderr)
+
+
+def _exit_code(path: str) -> int | None:
     try:
-        os.killpg(pgid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
+        with open(path) as f:
+            return int(f.read().strip())
+    except (OSError, ValueError):
+        return None
 
 
 def _tail(path: str) -> str:

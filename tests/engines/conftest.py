@@ -24,10 +24,22 @@ def wait_until(cond: Callable[[], Any], timeout: float, what: str) -> Any:
 
 
 def descendants(pid: int | None = None) -> list[psutil.Process]:
-    try:
-        return psutil.Process(pid or os.getpid()).children(recursive=True)
-    except psutil.NoSuchProcess:
-        return []
+    """Processes started by ``pid``: its children, and its detached watchdogs (LocalProvider blocks
+    start in their own session, so init is their parent) with everything under them."""
+    pid = pid or os.getpid()
+    roots = [psutil.Process(pid)]
+    for p in psutil.process_iter(["cmdline"]):
+        cmd = p.info["cmdline"] or []
+        watched = cmd[cmd.index("--parent") + 1:][:1] if "--parent" in cmd else []
+        if "parsl_nb.providers.watchdog" in cmd and watched == [str(pid)]:
+            roots.append(p)
+    found: dict[int, psutil.Process] = {}
+    for root in roots:
+        try:
+            found.update({c.pid: c for c in [root, *root.children(recursive=True)] if c.pid != pid})
+        except psutil.NoSuchProcess:
+            pass
+    return list(found.values())
 
 
 def alive(procs: list[psutil.Process]) -> list[psutil.Process]:

@@ -156,7 +156,8 @@ parsl.load(parsl.Config(executors=[EngineExecutor(engines_per_node=2)], run_dir=
 def f():
     return 1
 assert f().result(timeout=30) == 1
-print(" ".join(str(p.pid) for p in psutil.Process().children(recursive=True)), flush=True)
+from tests.engines.conftest import descendants
+print(" ".join(str(p.pid) for p in descendants()), flush=True)
 time.sleep(600)
 """
 

@@ -46,3 +46,23 @@ def test_local_provider_checks_its_options():
         LocalProvider(min_blocks=3, max_blocks=1)
     with pytest.raises(ConfigError, match="nodes_per_block"):
         LocalProvider(nodes_per_block=2)
+
+
+def test_local_provider_runs_its_commands_through_the_runner(tmp_path):
+    from parsl_nb.providers.commands import SubmitError
+    from tests.providers.fakes import FakeRunner
+
+    runner = (FakeRunner().add("bash", 0, "4242\n").fail("ps", "no answer within 30 s")
+              .add("ps", 1, "").add("bash", 127, "", "setsid: not found\n"))
+    p = LocalProvider(runner=runner)
+    p.script_dir = str(tmp_path)
+    job = p.submit("true", 1, "blk")
+    assert job == "4242" and runner.calls[0][0][:2] == ("bash", "-c")
+    assert p.status([job])[0].state is JobState.RUNNING  # ps hung: keep the last known state
+    (tmp_path / "blk.exitcode").write_text("3\n")
+    ended = p.status([job])[0]  # ps lists nothing: the group is gone, and it wrote its exit code
+    assert ended.state is JobState.FAILED and ended.exit_code == 3
+    with pytest.raises(SubmitError, match="worker_init") as info:
+        p.submit("true", 1, "blk2")
+    assert "setsid" in info.value.stderr
+    assert runner.programs() == ["bash", "ps", "ps", "bash"]
