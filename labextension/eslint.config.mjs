@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['lib/', 'dist/', 'node_modules/', 'scripts/', 'eslint.config.mjs', 'vitest.config.ts'] },
+  { ignores: ['lib/', 'dist/', 'node_modules/', 'scripts/', 'eslint.config.mjs', 'vitest.config.mts'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
