@@ -203,7 +203,7 @@ class ClusterProvider(ExecutionProvider):
             return self.runner(args, timeout=self.cmd_timeout, input=input)
         except CommandFailed as e:
             if job_name:
-                raise SubmitError(job_name, e.reason, script_path=script_path) from None
+                raise SubmitError(job_name, str(e), script_path=script_path) from None  # names the command
             raise
 
     # -- status ---------------------------------------------------------------------------

@@ -84,10 +84,17 @@ class BlockManager:
 
     def scale_in(self, n: int, idle_for: float = 0.0, before_cancel: Callable[[str], None] = lambda b: None,
                  keep: int = 0) -> list[str]:
-        """Cancel up to ``n`` blocks idle for ``idle_for`` s, keeping ``keep`` active; return ids."""
+        """Cancel up to ``n`` blocks idle for ``idle_for`` s, keeping ``keep`` active; return ids.
+
+        With ``idle_for=0`` (``executor.scale_in(n)``) blocks still waiting in the
+        scheduler's queue are cancelled first: they hold no engine and no task.
+        """
         now = time.monotonic()
         idle = [b for b in self.active if b.idle_since is not None and now - b.idle_since >= idle_for]
         idle.sort(key=lambda b: b.idle_since or 0.0)
+        if idle_for <= 0:  # asked for now: blocks still queued (no engine, no task) go first
+            waiting = [b for b in self.active if b.state is JobState.PENDING and not b.outstanding]
+            idle = waiting + [b for b in idle if b not in waiting]
         chosen = idle[:max(0, min(n, len(self.active) - keep))]
         for b in chosen:
             before_cancel(b.block_id)
