@@ -1,4 +1,4 @@
-"""Profile parsl_nb's per-task path (threads executor) on noop, chain and fanout.
+"""Profile parsl_nb's per-task path (threads or engines executor) on noop, chain and fanout.
 
 cProfile follows one thread only, so every thread started after ``install`` gets
 its own profiler (the pool's workers run the kernel's done-callbacks, which is
@@ -8,6 +8,7 @@ ranking, and compare with the un-profiled ``run.py`` numbers for absolute cost.
 
     python benchmarks/profile_hot_path.py                 # all three, top 25 each
     python benchmarks/profile_hot_path.py --workload chain --top 40 --sort cumulative
+    python benchmarks/profile_hot_path.py --system parsl_nb-engines   # the kernel's side only
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from systems import ParslNbThreads  # noqa: E402
+from systems import REGISTRY  # noqa: E402
 from workloads import CpuClock, Sizes, Tasks, chain, fanout, noop  # noqa: E402
 
 _profiles: list[cProfile.Profile] = []
@@ -69,13 +70,13 @@ WORKLOADS = {"noop": (noop, lambda s: s.noop), "chain": (chain, lambda s: s.chai
              "fanout": (fanout, lambda s: s.fanout + 2)}
 
 
-def profile(workload: str, top: int, sort: str) -> str:
+def profile(workload: str, top: int, sort: str, system_name: str = "parsl_nb-threads") -> str:
     """Run ``workload`` once under the profilers; return the report text."""
     _profiles.clear()
     func, count = WORKLOADS[workload]
     sizes = Sizes()
     tasks = Tasks(_noop, _inc, _total, _sleep)
-    system = ParslNbThreads(2)
+    system = REGISTRY[system_name](2)
     system.start()
     func(system, tasks, Sizes().scaled(0.05), CpuClock())  # warm up outside the profile
     main = cProfile.Profile()
@@ -128,12 +129,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workload", choices=[*WORKLOADS, "all"], default="all")
     p.add_argument("--top", type=int, default=25)
     p.add_argument("--sort", choices=["tottime", "cumulative"], default="tottime")
+    p.add_argument("--system", choices=["parsl_nb-threads", "parsl_nb-engines"], default="parsl_nb-threads")
     args = p.parse_args(argv)
     os.chdir(tempfile.mkdtemp(prefix="bench-profile-"))  # the kernel's runinfo/ goes here
     install()
     names = list(WORKLOADS) if args.workload == "all" else [args.workload]
     for name in names:
-        print(profile(name, args.top, args.sort), flush=True)
+        print(profile(name, args.top, args.sort, args.system), flush=True)
     return 0
 
 

@@ -82,6 +82,10 @@ class System(abc.ABC):
         """Bytes of log files the system wrote (0 if none)."""
         return 0
 
+    def other_pids(self) -> list[int]:
+        """Worker pids that are not descendants of this process (counted in its CPU per task)."""
+        return []
+
 
 def _dir_bytes(path: str) -> int:
     total = 0
@@ -226,6 +230,39 @@ class ParslNbThreads(DataflowSystem):
 
         dfk = parsl_nb.load(parsl_nb.Config(executors=[ThreadPoolExecutor(max_threads=self.workers)]))
         self.run_dir = dfk.run_dir
+
+
+@register
+class ParslNbEngines(DataflowSystem):
+    name = "parsl_nb-engines"
+    env = "self"
+    requires = ("parsl_nb", "ipyparallel")
+    module = "parsl_nb"
+    description = "parsl_nb EngineExecutor, LocalProvider, 1 block of 2 engines, default Config"
+
+    def start(self) -> None:
+        import parsl_nb
+        from parsl_nb.executors import EngineExecutor
+
+        self.executor = EngineExecutor(engines_per_node=self.workers)
+        dfk = parsl_nb.load(parsl_nb.Config(executors=[self.executor]))
+        self.run_dir = dfk.run_dir
+
+    def other_pids(self) -> list[int]:
+        # local blocks run detached (re-parented to init): name their engines and watchdogs
+        import psutil
+
+        out = []
+        for engine in self.executor.status_summary()["engines"]:
+            out.append(engine.pid)
+            try:
+                for parent in psutil.Process(engine.pid).parents():  # its block's shell and watchdog
+                    if parent.pid in (1, os.getpid()):
+                        break
+                    out.append(parent.pid)
+            except psutil.NoSuchProcess:
+                pass
+        return out
 
 
 @register

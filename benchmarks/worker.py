@@ -40,7 +40,7 @@ def run(system_name: str, workloads: list[str], workers: int, scale: float, warm
     tasks = Tasks(noop=noop, inc=inc, total=total, sleep=sleep)
     sizes = Sizes().scaled(scale)
     system = REGISTRY[system_name](workers)
-    clock = CpuClock()
+    clock = CpuClock(system.other_pids)
     out: dict[str, Any] = {"system": system_name, "metrics": {}}
 
     t0 = time.perf_counter()

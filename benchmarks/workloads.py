@@ -46,9 +46,14 @@ class Sizes:
 
 
 class CpuClock:
-    """CPU seconds used by this process and, separately, by its child processes."""
+    """CPU seconds used by this process and, separately, by the system's other processes.
 
-    def __init__(self) -> None:
+    The others are this process's descendants plus whatever ``extra()`` names
+    (pids of workers that were started detached, such as local engine blocks).
+    """
+
+    def __init__(self, extra: Callable[[], list[int]] = lambda: []) -> None:
+        self.extra = extra
         try:
             import psutil
         except ImportError:
@@ -60,8 +65,16 @@ class CpuClock:
         own = time.process_time()
         if self._proc is None:
             return own, 0.0
+        import psutil
+
         kids = 0.0
-        for child in self._proc.children(recursive=True):
+        others = {p.pid: p for p in self._proc.children(recursive=True)}
+        for pid in self.extra():
+            try:
+                others.setdefault(pid, psutil.Process(pid))
+            except psutil.NoSuchProcess:
+                pass
+        for child in others.values():
             try:
                 t = child.cpu_times()
                 kids += t.user + t.system
