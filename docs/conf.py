@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import importlib
+import os
+import pathlib
 
 project = "parsl_nb"
 author = "parsl_nb developers"
@@ -16,34 +17,48 @@ extensions = [
     "sphinx.ext.viewcode",
 ]
 
-# The notebooks are rendered from ../notebooks (a symlink), never executed or
-# downloaded here: tests/notebooks executes them.
-nb_execution_mode = "off"
+# The notebooks are rendered from ../notebooks (a symlink), never downloaded. Seven
+# of them are executed here, each in a fresh kernel in a temporary directory, so the
+# pages show real outputs and pictures, and an error fails the build (about 45 s on
+# 2 cores). 03 and 09 are shown without outputs: 03 measures this machine's cores
+# (its claims need a quiet machine to show well) and 09 submits batch jobs to a
+# Slurm if one answers; together they would double the build time. tests/notebooks
+# executes all nine. PARSL_NB_DOCS_EXECUTE=off gives a quick build without outputs.
+nb_execution_mode = os.environ.get("PARSL_NB_DOCS_EXECUTE", "force")
+nb_execution_excludepatterns = ["notebooks/03_execution.ipynb", "notebooks/09_interactive_hpc.ipynb"]
+nb_execution_in_temp = True
+nb_execution_timeout = 120
+nb_execution_raise_on_error = True
+nb_execution_show_tb = True
+# the kernels run in a temporary directory: let them import notebooks/_teaching.py
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    p for p in (str(pathlib.Path(__file__).resolve().parent / "notebooks"), os.environ.get("PYTHONPATH")) if p)
+# A static page cannot run a live widget: show its saved fallback picture instead.
+nb_mime_priority_overrides = [("html", "application/vnd.jupyter.widget-view+json", None)]
 myst_enable_extensions = ["colon_fence", "deflist"]
 source_suffix = {".md": "myst-nb", ".ipynb": "myst-nb", ".rst": "restructuredtext"}
 
 exclude_patterns = ["_build", "jupyter_execute", "notebooks/runinfo", "notebooks/data", "notebooks/out",
                     "**/.ipynb_checkpoints", "notebooks/__pycache__"]
 
-# The engine executor needs ipyparallel and may be missing from a docs build:
-# its reference page then says so instead of failing the build.
-try:
-    importlib.import_module("parsl_nb.executors").EngineExecutor  # noqa: B018
-    ENGINES = True
-except (ImportError, AttributeError):
-    ENGINES = False
 
 
-def _engines_placeholder(app, docname, source):
-    if docname == "reference/engines" and not ENGINES:
-        source[0] = ("# Engine executor\n\n`parsl_nb.executors.EngineExecutor` (Parsl's name: "
-                     "`parsl_nb.HighThroughputExecutor`) could not be imported when these pages were "
-                     "built, so its reference is missing here.\n")
+def _join_wrapped_names(app, what, name, obj, options, lines):
+    # A long numpy "name1, name2, ..." parameter line wrapped onto a second line at the
+    # same indent (the provider docstrings do this) would end the field list early.
+    i = 0
+    while i < len(lines) - 1:
+        line, nxt = lines[i], lines[i + 1]
+        if line.rstrip().endswith(",") and nxt.strip() and len(nxt) - len(nxt.lstrip()) == len(line) - len(
+                line.lstrip()) and " " not in line.strip().replace(", ", ","):
+            lines[i:i + 2] = [f"{line.rstrip()} {nxt.strip()}"]
+        else:
+            i += 1
 
 
 def setup(app):
-    """Sphinx hook: swap in the engine placeholder when needed."""
-    app.connect("source-read", _engines_placeholder)
+    """Sphinx hook: accept wrapped parameter-name lists in docstrings."""
+    app.connect("autodoc-process-docstring", _join_wrapped_names, priority=100)  # before napoleon
 
 
 autodoc_default_options = {"members": True, "show-inheritance": True}
