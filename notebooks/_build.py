@@ -1342,8 +1342,7 @@ NB09 = [
     from parsl_nb import Config, python_app
     from parsl_nb.executors import EngineExecutor
     from parsl_nb.jupyter import control
-    from parsl_nb.providers import LocalProvider
-    from parsl_nb.providers.slurm import SlurmProvider
+    from parsl_nb.providers import LocalProvider, SlurmProvider
 
 
     def run(*cmd):
