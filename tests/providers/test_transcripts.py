@@ -263,7 +263,7 @@ def test_slurm_completing_job_has_ended(tmp_path) -> None:
     runner = FakeRunner().add("sbatch", 0, "Submitted batch job 42\n").add("squeue", 0, "42|COMPLETING|None\n")
     provider = make(SlurmProvider, runner, tmp_path)
     status = provider.status([provider.submit("true", 1)])[0]
-    assert status.terminal and "has ended" in status.message
+    assert status.terminal and "the job ended" in status.message
 
 
 def test_gridengine_states(tmp_path) -> None:
