@@ -50,11 +50,7 @@ def local(run_dir: str = "runinfo") -> Config:
             f"which cannot be imported here ({type(e).__name__}: {e}); check that ipyparallel is "
             "installed, or use '%parsl_load threads'"
         ) from e
-    executor_cls: Any = engines.EngineExecutor
-    try:
-        executor = executor_cls(label="engines", engines_per_node=_workers())
-    except TypeError:  # an engine executor without that option: its defaults
-        executor = executor_cls(label="engines")
+    executor = engines.EngineExecutor(label="engines", engines_per_node=_workers())
     return Config(executors=[executor], run_dir=run_dir)
 
 
