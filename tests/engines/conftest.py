@@ -67,7 +67,9 @@ def engines_dfk(tmp_path: Any) -> Iterator[Callable[..., Any]]:
         loaded.append(dfk)
         return dfk, ex
 
+    before = {p.pid for p in descendants()}  # the session's shared engines (tests/shared_engines.py) stay
     yield load
     for dfk in loaded:
         dfk.cleanup()
-    wait_until(lambda: not alive(descendants()), 10, "every engine process to exit")
+    wait_until(lambda: not [p for p in alive(descendants()) if p.pid not in before], 10,
+               "every engine process of the test to exit")
