@@ -26,11 +26,31 @@ _RUN = (S.RUNNING, S.LAUNCHED, S.JOINING)
 
 def _figure(width: float, height: float) -> Figure:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(width, height), layout="constrained")
+    fig = _figure_class()(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(fig)
     return fig
+
+
+_FIGURE_CLASS: Any = None
+
+
+def _figure_class() -> Any:
+    """A Figure that shows itself as a PNG in Jupyter, with no pyplot or ``%matplotlib``."""
+    global _FIGURE_CLASS
+    if _FIGURE_CLASS is None:
+        import io
+
+        from matplotlib.figure import Figure
+
+        class ParslFigure(Figure):
+            def _repr_png_(self) -> bytes:
+                buf = io.BytesIO()
+                self.savefig(buf, format="png", dpi=100)
+                return buf.getvalue()
+
+        _FIGURE_CLASS = ParslFigure
+    return _FIGURE_CLASS
 
 
 def dag(source: Any = None, *, title: str = "Task graph", figsize: tuple[float, float] | None = None) -> Figure:

@@ -166,6 +166,16 @@ def test_plots_return_figures(thread_dfk, tmp_path):
     assert "7 runs" in parsl_nb.plot.timeline().axes[0].get_title()
 
 
+def test_figures_display_as_png_in_a_notebook_without_pyplot(thread_dfk):
+    from IPython.core.formatters import DisplayFormatter
+
+    import parsl_nb.plot
+
+    slow(1).result()
+    data, _ = DisplayFormatter().format(parsl_nb.plot.timeline())
+    assert data["image/png"][:4] == b"\x89PNG"
+
+
 def test_importing_parsl_nb_does_not_import_widget_or_plot_libraries():
     code = ("import sys, parsl_nb, parsl_nb.widgets, parsl_nb.plot; "
             "bad = [m for m in ('anywidget', 'ipywidgets', 'matplotlib') if m in sys.modules]; "
