@@ -101,3 +101,23 @@ def test_bad_input_on_engines(engines, name):
         assert part in str(err), f"{part!r} not in: {err}"
     assert beside.result(timeout=30) == "bystander done"
     assert echo(1).result(timeout=30) == "ran"
+
+
+@pytest.mark.parametrize(("option", "value", "words"), [
+    ("heartbeat_ms", 0, "heartbeat_ms=0"),
+    ("prefetch", 0, "prefetch=0"),
+    ("lost_after", -1, "lost_after=-1"),
+    ("kernel_timeout", 0, "kernel_timeout=0"),
+    ("max_block_failures", 0, "max_block_failures=0"),
+    ("strategy_period", 0, "strategy_period=0"),
+    ("label", "", "label=''"),
+])
+def test_engine_executor_refuses_nonsense_tuning(option, value, words):
+    """A tuning value that could only hang or spin the executor is refused when it is made."""
+    from parsl_nb.errors import ConfigError
+    from parsl_nb.executors import EngineExecutor
+
+    with pytest.raises(ConfigError) as info:
+        EngineExecutor(**{option: value})
+    msg = str(info.value)
+    assert words in msg and ("default" in msg or "such as" in msg), msg

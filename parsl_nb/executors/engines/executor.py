@@ -82,6 +82,9 @@ class EngineExecutor(Executor):
             raise ConfigError(f"engines_per_node must be an int >= 1 (got engines_per_node={engines_per_node!r})")
         if strategy not in ("simple", "htex_auto_scale", "none", None):
             raise ConfigError(f"strategy must be 'simple' or 'none' (got strategy={strategy!r})")
+        _check_options(label, heartbeat_ms=heartbeat_ms, lost_after=lost_after, prefetch=prefetch,
+                       kernel_timeout=kernel_timeout, max_block_failures=max_block_failures,
+                       strategy_period=strategy_period, max_idletime=max_idletime)
         self.label = label
         self.provider = provider if provider is not None else LocalProvider()
         _override(self.provider, nodes_per_block=nodes_per_block, init_blocks=init_blocks,
@@ -281,3 +284,17 @@ def _override(provider: ExecutionProvider, **values: Any) -> None:
     for name, value in values.items():
         if value is not None:
             setattr(provider, name, value)
+
+
+def _check_options(label: Any, **numbers: Any) -> None:
+    """Refuse a label or tuning number that could only hang or spin the executor."""
+    if not isinstance(label, str) or not label.strip():
+        raise ConfigError(f"label must be a non-empty string, such as label='engines' (got label={label!r})")
+    whole = ("heartbeat_ms", "prefetch", "max_block_failures")
+    for name, value in numbers.items():
+        if value is None and name in ("strategy_period", "max_idletime"):
+            continue
+        kind = int if name in whole else (int, float)
+        if isinstance(value, bool) or not isinstance(value, kind) or value <= 0:
+            what = "a whole number" if name in whole else "a number of seconds"
+            raise ConfigError(f"{name} must be {what} > 0 (got {name}={value!r}); leave it out for the default")
