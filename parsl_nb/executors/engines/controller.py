@@ -72,7 +72,10 @@ class Controller:
         argv = [sys.executable, "-m", "ipyparallel.engine", f"--file={self.engine_file}",
                 "--IPEngine.enable_nanny=False", "--IPEngine.wait_for_url_file=60",
                 "--IPEngine.max_heartbeat_misses=20", "--log-level=WARN", f"--IPEngine.startup_command={HOOK}"]
-        return f"{env} {shlex.join(argv)}"
+        # exec: the engine replaces the shell that launched it, so a batch system's
+        # process tracking (and its SIGKILL after a cancel) reaches the engine itself,
+        # even while ipyparallel's start-up ignores SIGTERM
+        return f"{env} exec {shlex.join(argv)}"
 
     def secure_files(self) -> None:
         """Make every connection file mode 0600 (ipyparallel already does; be sure)."""
