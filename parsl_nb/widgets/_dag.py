@@ -7,7 +7,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import anywidget
 import traitlets
 
 from ..dataflow.events import Event, TaskEvent
@@ -15,6 +14,7 @@ from ..dataflow.states import TaskState
 from ..jupyter.reprs import STATE_COLORS
 from ..monitoring.past import PastRun, PastTask, as_run
 from ._detail import args_preview, task_detail
+from ._live import LiveWidget
 from ._model import GraphModel
 from ._static import dag_html
 from ._sync import Syncer, Ticker, kernel_and_tids
@@ -25,7 +25,7 @@ _STATIC = Path(__file__).parent / "static"
 _KEEP_ARGS = 5000  # argument previews kept for the first this many tasks (the rest: while not released)
 
 
-class DagWidget(anywidget.AnyWidget):
+class DagWidget(LiveWidget):
     """The task graph, live: nodes coloured by state, edges for dependencies.
 
     Layout is computed in Python and never moves a node once placed. Above
@@ -193,19 +193,3 @@ class DagWidget(anywidget.AnyWidget):
         """Static HTML of the current state (what a saved notebook shows)."""
         return dag_html(self.graph, self.title)
 
-    def close(self) -> None:
-        """Stop following the kernel and close the widget."""
-        ticker, sub = getattr(self, "_ticker", None), getattr(self, "_subscription", None)
-        if ticker is not None:
-            ticker.stop()
-        if sub is not None:
-            sub.close()
-        if getattr(self, "comm", None) is not None:  # also safe on a widget whose __init__ failed
-            super().close()
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        bundle = super()._repr_mimebundle_(**kwargs)
-        data = bundle[0] if isinstance(bundle, tuple) else bundle
-        if data is not None:
-            data["text/html"] = self.to_html()
-        return bundle

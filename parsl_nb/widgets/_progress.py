@@ -8,12 +8,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import anywidget
 import traitlets
 
 from ..dataflow.events import Event, TaskEvent
 from ..dataflow.states import FINAL_STATES, TaskState
 from ..jupyter.reprs import STATE_COLORS, future_html, outcome
+from ._live import LiveWidget
 from ._model import BUCKETS, bucket_of
 from ._static import progress_html
 from ._sync import Ticker, kernel_and_tids
@@ -66,7 +66,7 @@ class ProgressCounter:
             return {a: dict(c) for a, c in self.counts.items()}
 
 
-class ProgressWidget(anywidget.AnyWidget):
+class ProgressWidget(LiveWidget):
     """One bar per app (done, failed, running, pending) and one overall, updated live.
 
     Parameters
@@ -101,25 +101,12 @@ class ProgressWidget(anywidget.AnyWidget):
             self._sent = self.counter.version
             self.counts = self.counter.snapshot()
 
-    def close(self) -> None:
-        """Stop following the kernel and close the widget."""
-        ticker, sub = getattr(self, "_ticker", None), getattr(self, "_subscription", None)
-        if ticker is not None:
-            ticker.stop()
-        if sub is not None:
-            sub.close()
-        if getattr(self, "comm", None) is not None:  # also safe on a widget whose __init__ failed
-            super().close()
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        bundle = super()._repr_mimebundle_(**kwargs)
-        data = bundle[0] if isinstance(bundle, tuple) else bundle
-        if data is not None:
-            data["text/html"] = progress_html(self.counter.snapshot())
-        return bundle
+    def to_html(self) -> str:
+        """Static HTML of the current counts (what a saved notebook shows)."""
+        return progress_html(self.counter.snapshot())
 
 
-class FutureWidget(anywidget.AnyWidget):
+class FutureWidget(LiveWidget):
     """A single AppFuture, resolving live: state badge, then result or exception.
 
     Parameters
@@ -154,12 +141,9 @@ class FutureWidget(anywidget.AnyWidget):
             self.state, self.color = rec.status.label, STATE_COLORS[rec.status]
             self.outcome = outcome(self.future) if self.future.done() else f"{time.time() - rec.time_invoked:.1f} s"
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        bundle = super()._repr_mimebundle_(**kwargs)
-        data = bundle[0] if isinstance(bundle, tuple) else bundle
-        if data is not None:
-            data["text/html"] = future_html(self.future)
-        return bundle
+    def to_html(self) -> str:
+        """Static HTML of the future (what a saved notebook shows)."""
+        return future_html(self.future)
 
 
 _FINAL_LABELS = frozenset(s.label for s in FINAL_STATES)
