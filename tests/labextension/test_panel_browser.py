@@ -225,7 +225,8 @@ def _check_reconnect_after_restart(page: Any, panel: Any) -> None:
     wait_for("a reconnect", lambda: int(attr(panel, "data-connections")) > connections, timeout=60)
     wait_for("no config after the restart", lambda: attr(panel, "data-loaded") == "false"
              and attr(panel, "data-phase") == "connected")
-    assert "%parsl_load" in panel.locator(".parsl-nb-hint").inner_text()
+    # the hint is rendered just after the data attributes change: wait for it, too
+    wait_for("the how-to-start hint", lambda: "%parsl_load" in panel.locator(".parsl-nb-hint").inner_text())
     kernel_exec(page, "%parsl_load threads\nimport parsl_nb as parsl\n"
                       "fs = [parsl.python_app(lambda x: x)(i) for i in range(3)]\n[f.result() for f in fs]")
     wait_for("the new session's tasks", lambda: attr(panel, "data-done") == "3")
