@@ -21,6 +21,7 @@ import pytest
 
 import parsl_nb as parsl
 from tests.cluster_fixtures import gridengine_cluster, gridengine_session, slurm_cluster, slurm_session  # noqa: F401
+from tests.engines.conftest import alive  # noqa: F401  (one definition of a live, non-zombie process)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -43,17 +44,6 @@ def descendants(pid: int | None = None) -> list[psutil.Process]:
         return psutil.Process(pid or os.getpid()).children(recursive=True)
     except psutil.NoSuchProcess:
         return []
-
-
-def alive(procs: list[psutil.Process]) -> list[psutil.Process]:
-    out = []
-    for p in procs:
-        try:
-            if p.is_running() and p.status() != psutil.STATUS_ZOMBIE:
-                out.append(p)
-        except psutil.NoSuchProcess:
-            pass
-    return out
 
 
 def ours(marker: str) -> list[psutil.Process]:
