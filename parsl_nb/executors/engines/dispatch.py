@@ -356,8 +356,10 @@ class Dispatcher:
         del self.engines[eng.ident]
         logger.warning("executor %s: %s lost: %s", self.label, eng.name, why)
         requeue = []
-        for task in eng.tasks.values():
-            if task.started:
+        # An engine runs its tasks one at a time in the order sent, so the oldest
+        # unfinished one may be running even if its "started" message died with it.
+        for n, task in enumerate(eng.tasks.values()):
+            if task.started or n == 0:
                 self._settle(task, exc=WorkerLost(eng.name, f"{why}; executor {self.label!r}"))
             else:
                 task.engine = None
