@@ -1,7 +1,6 @@
 """The README's first command: ``parsl-nb demo`` runs a real workflow and prints a table."""
 
 import re
-import shutil
 import subprocess
 import sys
 
@@ -9,9 +8,8 @@ import pytest
 
 
 def _run_demo(tmp_path, *extra):
-    exe = shutil.which("parsl-nb")
-    cmd = [exe] if exe else [sys.executable, "-m", "parsl_nb.cli"]
-    return subprocess.run([*cmd, "demo", "--run-dir", str(tmp_path / "runinfo"), *extra],
+    # The README's form: ``python -m parsl_nb`` (the ``parsl-nb`` script runs the same main()).
+    return subprocess.run([sys.executable, "-m", "parsl_nb", "demo", "--run-dir", str(tmp_path / "runinfo"), *extra],
                           capture_output=True, text=True, timeout=120, cwd=tmp_path)
 
 
