@@ -42,15 +42,21 @@ def make_executor(kind: str) -> Executor:
     raise ValueError(f"unknown executor kind {kind!r}; known: {EXECUTOR_KINDS}")
 
 
-def wait_until(cond: Callable[[], Any], timeout: float = 10.0, interval: float = 0.01) -> Any:
-    """Poll ``cond`` until it is truthy; fail the test after ``timeout`` s."""
+def wait_until(cond: Callable[[], Any], timeout: float = 10.0, what: str | None = None,
+               interval: float = 0.01) -> Any:
+    """Poll ``cond`` every ``interval`` s until it is truthy and return that value.
+
+    After ``timeout`` s the test fails, naming ``what`` it waited for (or ``cond``).
+    Suites whose conditions are costly to poll (process trees, ``squeue``, a browser
+    page) bind a longer ``interval`` with ``functools.partial``.
+    """
     deadline = time.monotonic() + timeout
     while True:
         value = cond()
         if value:
             return value
         if time.monotonic() > deadline:
-            pytest.fail(f"condition not met within {timeout} s: {cond}")
+            pytest.fail(f"timed out after {timeout} s waiting for {what or cond}")
         time.sleep(interval)
 
 

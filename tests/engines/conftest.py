@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import functools
 import os
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -11,16 +11,10 @@ import psutil
 import pytest
 
 import parsl_nb as parsl
+import tests.conftest
 
-
-def wait_until(cond: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = cond()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+# the conditions here walk the process table: poll them less often than the default
+wait_until = functools.partial(tests.conftest.wait_until, interval=0.05)
 
 
 def descendants(pid: int | None = None) -> list[psutil.Process]:

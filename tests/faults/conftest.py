@@ -21,22 +21,10 @@ import pytest
 
 import parsl_nb as parsl
 from tests.cluster_fixtures import gridengine_cluster, gridengine_session, slurm_cluster, slurm_session  # noqa: F401
-from tests.engines.conftest import alive  # noqa: F401  (one definition of a live, non-zombie process)
+from tests.engines.conftest import alive, wait_until  # one definition of each: a live process; polling
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-
-
-def wait_until(cond: Callable[[], Any], timeout: float, what: str, interval: float = 0.05) -> Any:
-    """Poll ``cond`` until truthy; fail naming ``what`` after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = cond()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}", pytrace=False)
-        time.sleep(interval)
 
 
 def descendants(pid: int | None = None) -> list[psutil.Process]:

@@ -9,11 +9,13 @@ task graph in a tab, restart the kernel and see the panel reconnect.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from ..conftest import wait_until
 from ..widgets.lab import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, Lab, copy_log, need_browser, write_notebook
 from .conftest import need_extension
 
@@ -73,16 +75,9 @@ def attr(loc: Any, name: str) -> str:
     return str(loc.get_attribute(name))
 
 
-def wait_for(what: str, cond: Any, timeout: float = 30) -> Any:
-    """Poll ``cond()`` until it is truthy; fail saying ``what`` after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = cond()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.1)
+def wait_for(what: str, cond: Callable[[], Any], timeout: float = 30) -> Any:
+    """``wait_until`` as this scenario reads: what it waits for first; the page polled every 0.1 s."""
+    return wait_until(cond, timeout, what, interval=0.1)
 
 
 @pytest.fixture
