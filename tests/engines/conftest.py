@@ -17,12 +17,16 @@ import tests.conftest
 wait_until = functools.partial(tests.conftest.wait_until, interval=0.05)
 
 
-def descendants(pid: int | None = None) -> list[psutil.Process]:
-    """Processes started by ``pid``: its children, and its detached watchdogs (LocalProvider blocks
-    start in their own session, so init is their parent) with everything under them."""
+def descendants(pid: int | None = None, watchdogs: bool = True) -> list[psutil.Process]:
+    """Processes started by ``pid`` (default: this one): its children, all the way down, and with
+    ``watchdogs`` also its detached watchdogs (LocalProvider blocks start in their own session, so
+    init is their parent) with everything under them. Empty if ``pid`` is gone."""
     pid = pid or os.getpid()
-    roots = [psutil.Process(pid)]
-    for p in psutil.process_iter(["cmdline"]):
+    try:
+        roots = [psutil.Process(pid)]
+    except psutil.NoSuchProcess:
+        return []
+    for p in psutil.process_iter(["cmdline"]) if watchdogs else []:
         cmd = p.info["cmdline"] or []
         watched = cmd[cmd.index("--parent") + 1:][:1] if "--parent" in cmd else []
         if "parsl_nb.providers.watchdog" in cmd and watched == [str(pid)]:

@@ -8,6 +8,7 @@ the process tree), never slept out.
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import subprocess
@@ -20,6 +21,7 @@ import psutil
 import pytest
 
 import parsl_nb as parsl
+import tests.engines.conftest
 from tests.cluster_fixtures import gridengine_cluster, gridengine_session, slurm_cluster, slurm_session  # noqa: F401
 from tests.engines.conftest import alive, wait_until  # one definition of each: a live process; polling
 
@@ -27,11 +29,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 
 
-def descendants(pid: int | None = None) -> list[psutil.Process]:
-    try:
-        return psutil.Process(pid or os.getpid()).children(recursive=True)
-    except psutil.NoSuchProcess:
-        return []
+# the process tree below a pid only: detached watchdogs are not followed here
+descendants = functools.partial(tests.engines.conftest.descendants, watchdogs=False)
 
 
 def ours(marker: str) -> list[psutil.Process]:
