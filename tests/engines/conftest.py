@@ -51,6 +51,28 @@ def alive(procs: list[psutil.Process]) -> list[psutil.Process]:
     return out
 
 
+
+@parsl.python_app
+def sleep_and_mark(path, seconds):
+    """Write the engine's pid to ``path`` (whole: written aside, then renamed), then sleep: a task to kill."""
+    import os
+    import time
+    with open(path + ".tmp", "w") as f:
+        f.write(str(os.getpid()))
+    os.rename(path + ".tmp", path)
+    time.sleep(seconds)
+    return "slept"
+
+
+def pid_in(path: str) -> int | None:
+    """The pid ``sleep_and_mark`` wrote to ``path``; None before its task starts."""
+    return int(open(path).read()) if os.path.exists(path) else None
+
+
+def engine_pid(path: str, timeout: float, what: str = "the task to start") -> int:
+    """Wait for ``sleep_and_mark(path, ...)`` to start on an engine; that engine's pid."""
+    return int(wait_until(lambda: pid_in(path), timeout, what))
+
 @pytest.fixture
 def engines_dfk(tmp_path: Any) -> Iterator[Callable[..., Any]]:
     """Call it with EngineExecutor options; it loads a kernel and cleans it up afterwards."""

@@ -17,7 +17,7 @@ from parsl_nb.errors import ExecutorError, WorkerLost
 from parsl_nb.executors.engines.wire import Signer
 from parsl_nb.providers import JobState, LocalProvider
 
-from .conftest import alive, descendants, wait_until
+from .conftest import alive, descendants, engine_pid, pid_in, sleep_and_mark, wait_until
 
 pytestmark = pytest.mark.engines
 
@@ -27,27 +27,12 @@ def add(a, b):
     return a + b
 
 
-@parsl.python_app
-def sleep_and_mark(path, seconds):
-    import os
-    import time
-    with open(path + ".tmp", "w") as f:
-        f.write(str(os.getpid()))
-    os.rename(path + ".tmp", path)
-    time.sleep(seconds)
-    return "slept"
-
-
-def _pid_in(path):
-    return int(open(path).read()) if os.path.exists(path) else None
-
-
 def test_killed_engine_fails_its_task_with_worker_lost(engines_dfk, tmp_path):
     engines_dfk()
     assert add(1, 1).result(timeout=30) == 2
     mark = str(tmp_path / "pid")
     fut = sleep_and_mark(mark, 60)
-    pid = wait_until(lambda: _pid_in(mark), 20, "the task to start")
+    pid = engine_pid(mark, 20)
     t0 = time.monotonic()
     os.kill(pid, signal.SIGKILL)
     with pytest.raises(WorkerLost):
@@ -60,7 +45,7 @@ def test_killed_engine_task_is_retried_when_retries_are_set(engines_dfk, tmp_pat
     engines_dfk(config_kw={"retries": 1})
     mark = str(tmp_path / "pid")
     fut = sleep_and_mark(mark, 1)
-    pid = wait_until(lambda: _pid_in(mark), 30, "the task to start")
+    pid = engine_pid(mark, 30)
     os.remove(mark)
     os.kill(pid, signal.SIGKILL)
     assert fut.result(timeout=20) == "slept"
@@ -70,14 +55,14 @@ def test_cancel_stops_a_running_task_on_its_engine(engines_dfk, tmp_path):
     engines_dfk(engines_per_node=1)
     mark = str(tmp_path / "pid")
     fut = sleep_and_mark(mark, 60)
-    pid = wait_until(lambda: _pid_in(mark), 30, "the task to start")
+    pid = engine_pid(mark, 30)
     wait_until(lambda: fut.task_status() == "running", 5, "the task to be RUNNING")
     assert fut.cancel() is True
     assert fut.cancelled()
     t0 = time.monotonic()
     assert add(1, 2).result(timeout=10) == 3  # same (only) engine, free again
     assert time.monotonic() - t0 < 5
-    assert _pid_in(mark) == pid and alive([__import__("psutil").Process(pid)])
+    assert pid_in(mark) == pid and alive([__import__("psutil").Process(pid)])
 
 
 def test_scale_out_and_in(engines_dfk):

@@ -17,6 +17,7 @@ import parsl_nb as parsl
 from parsl_nb.errors import ExecutorError, WorkerLost
 from parsl_nb.executors import ThreadPoolExecutor
 from parsl_nb.providers import JobState, LocalProvider
+from tests.engines.conftest import engine_pid, sleep_and_mark
 
 from .conftest import alive, all_resolved, ours, read_line, wait_until
 
@@ -35,29 +36,14 @@ def nap(seconds, value=None):
     return value
 
 
-@parsl.python_app
-def mark_and_sleep(path, seconds):
-    import os
-    import time
-    with open(path + ".tmp", "w") as f:
-        f.write(str(os.getpid()))
-    os.rename(path + ".tmp", path)
-    time.sleep(seconds)
-    return "slept"
-
-
-def _pid_in(path):
-    return int(open(path).read()) if os.path.exists(path) else None
-
-
 def test_engine_sigkilled_mid_task(engines_kernel, tmp_path):
     """The killed engine's task fails with WorkerLost; queued tasks run on the survivor."""
     dfk, ex = engines_kernel(engines_per_node=2)
     assert add(1, 1).result(timeout=30) == 2
     mark = str(tmp_path / "pid")
-    victim = mark_and_sleep(mark, 60)
+    victim = sleep_and_mark(mark, 60)
     others = [nap(0.05, i) for i in range(40)]
-    pid = wait_until(lambda: _pid_in(mark), 20, "the long task to start")
+    pid = engine_pid(mark, 20, "the long task to start")
     os.kill(pid, signal.SIGKILL)
     with pytest.raises(WorkerLost, match=r"engine .* \(block 0\)"):
         victim.result(timeout=10)
@@ -72,8 +58,8 @@ def test_block_job_killed_is_replaced(engines_kernel, tmp_path):
     dfk, ex = engines_kernel(engines_per_node=1, provider=provider, strategy="none")
     assert add(1, 1).result(timeout=30) == 2
     mark = str(tmp_path / "pid")
-    running = mark_and_sleep(mark, 60)
-    wait_until(lambda: _pid_in(mark), 20, "the task to start")
+    running = sleep_and_mark(mark, 60)
+    engine_pid(mark, 20)
     queued = [add(i, i) for i in range(5)]
     job = ex.blocks[0].job_id
     os.killpg(int(job), signal.SIGKILL)
