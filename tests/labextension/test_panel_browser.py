@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from ..conftest import wait_until
-from ..widgets.lab import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, Lab, copy_log, need_browser, write_notebook
+from ..widgets.lab import ARTIFACTS, KERNEL_JS, Lab, kernel_eval, kernel_exec, need_browser, notebook_page, serve_lab
 from .conftest import need_extension
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.engines]
@@ -44,33 +44,6 @@ bad = divide(a[0], 0)
 # the panel's status and counts, as data attributes of its root
 PANEL = "#parsl-nb-panel"
 
-KERNEL_JS = """() => {
-    const nb = Array.from(window.jupyterapp.shell.widgets('main')).find(w => w.sessionContext);
-    return nb.sessionContext.session.kernel;
-}"""
-
-
-def kernel_exec(page: Any, code: str) -> None:
-    """Run code in the notebook's kernel, as the page's own kernel connection (no cell)."""
-    page.evaluate(
-        f"""async (code) => {{
-            const kernel = ({KERNEL_JS})();
-            const reply = await kernel.requestExecute({{code, store_history: false}}).done;
-            if (reply.content.status !== "ok") throw new Error(JSON.stringify(reply.content));
-        }}""", code)
-
-
-def kernel_eval(page: Any, expr: str) -> str:
-    """The repr of ``expr`` evaluated in the notebook's kernel."""
-    return str(page.evaluate(
-        f"""async (expr) => {{
-            const kernel = ({KERNEL_JS})();
-            const reply = await kernel.requestExecute({{code: "", store_history: false,
-                                                       user_expressions: {{v: expr}}}}).done;
-            return reply.content.user_expressions.v.data["text/plain"];
-        }}""", expr))
-
-
 def attr(loc: Any, name: str) -> str:
     return str(loc.get_attribute(name))
 
@@ -84,41 +57,22 @@ def wait_for(what: str, cond: Callable[[], Any], timeout: float = 30) -> Any:
 def lab(tmp_path: Path):
     need_browser()
     need_extension()
-    server = Lab(tmp_path)
-    yield server
-    server.stop()
-    copy_log(server, "labextension-lab.log")
+    yield from serve_lab(tmp_path, "labextension-lab.log")
 
 
 @pytest.mark.timeout(400)
 def test_panel_follows_a_workflow_scales_and_reconnects(lab: Lab):
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    write_notebook(lab.root / "panel.ipynb", [LOAD, WORKFLOW])
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1500, "height": 1000})
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        try:
-            page.goto(lab.notebook_url("panel.ipynb"))
-            page.locator(".jp-NotebookPanel").wait_for(timeout=60_000)
-            lab.wait_kernel_idle()
-            page.wait_for_function(f"({KERNEL_JS})()?.status === 'idle'", timeout=60_000)
-            panel = _open_panel(page)
-            _check_not_loaded(page, panel)
-            _check_counts_move(page, panel)
-            _check_scale_out(page, panel)
-            _check_cancel_pending(page, panel)
-            _check_dag_tab(page)
-            _check_reconnect_after_restart(page, panel)
-            assert not [e for e in errors if "parsl" in e.lower()], errors
-        finally:
-            try:
-                page.screenshot(path=str(ARTIFACTS / "panel-last.png"), full_page=True)
-            finally:
-                browser.close()
+    errors: list[str] = []
+    with notebook_page(lab, "panel.ipynb", [LOAD, WORKFLOW], width=1500, last_screenshot="panel-last.png",
+                       page_errors=errors) as page:
+        panel = _open_panel(page)
+        _check_not_loaded(page, panel)
+        _check_counts_move(page, panel)
+        _check_scale_out(page, panel)
+        _check_cancel_pending(page, panel)
+        _check_dag_tab(page)
+        _check_reconnect_after_restart(page, panel)
+        assert not [e for e in errors if "parsl" in e.lower()], errors
 
 
 def _open_panel(page: Any) -> Any:

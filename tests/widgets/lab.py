@@ -1,4 +1,8 @@
-"""Start JupyterLab on loopback with private directories, and find the browser for the tests."""
+"""JupyterLab on loopback with private directories, and headless Chromium on a notebook in it.
+
+The harness of the browser tests (the widgets', the lab extension's): ``serve_lab`` for the
+fixture, ``notebook_page`` for the page, ``kernel_exec``/``kernel_eval`` to reach the kernel.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -143,3 +149,66 @@ def write_notebook(path: Path, cells: list[str]) -> None:
 def copy_log(lab: Lab, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shutil.copy(lab.log.name, ARTIFACTS / name)
+
+
+def serve_lab(base: Path, log_name: str) -> Iterator[Lab]:
+    """For a fixture to ``yield from``: a Lab in ``base``; stopped after the test, its log kept as ``log_name``."""
+    server = Lab(base)
+    yield server
+    server.stop()
+    copy_log(server, log_name)
+
+
+# The notebook's kernel as the page holds it: the notebook in the main area, whichever tab is current.
+KERNEL_JS = """() => {
+    const nb = Array.from(window.jupyterapp.shell.widgets('main')).find(w => w.sessionContext);
+    return nb?.sessionContext.session?.kernel;
+}"""
+
+_EXECUTE_JS = f"""async ([code, expr]) => {{
+    const kernel = ({KERNEL_JS})();
+    const reply = await kernel.requestExecute({{code, store_history: false,
+                                               user_expressions: expr ? {{v: expr}} : {{}}}}).done;
+    if (reply.content.status !== "ok") throw new Error(JSON.stringify(reply.content));
+    return expr ? reply.content.user_expressions.v.data["text/plain"] : null;
+}}"""
+
+
+def kernel_exec(page: Any, code: str) -> None:
+    """Run ``code`` in the notebook's kernel, as the page's own kernel connection (no cell)."""
+    page.evaluate(_EXECUTE_JS, [code, None])
+
+
+def kernel_eval(page: Any, expr: str) -> str:
+    """The repr of ``expr`` evaluated in the notebook's kernel."""
+    return str(page.evaluate(_EXECUTE_JS, ["", expr]))
+
+
+@contextmanager
+def notebook_page(lab: Lab, name: str, cells: list[str], *, width: int, last_screenshot: str,
+                  page_errors: list[str] | None = None) -> Iterator[Any]:
+    """Headless Chromium on a new notebook ``name`` of ``cells``, once its kernel is idle.
+
+    The page is ``width`` x 1000 pixels; its uncaught errors go to ``page_errors`` if given.
+    Pass or fail, a full-page screenshot is kept as ``last_screenshot`` in ARTIFACTS.
+    """
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    write_notebook(lab.root / name, cells)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": 1000})
+            if page_errors is not None:
+                page.on("pageerror", lambda e: page_errors.append(str(e)))
+            try:
+                page.goto(lab.notebook_url(name))
+                page.locator(".jp-NotebookPanel").wait_for(timeout=60_000)
+                lab.wait_kernel_idle()
+                page.wait_for_function(f"({KERNEL_JS})()?.status === 'idle'", timeout=60_000)
+                yield page
+            finally:
+                page.screenshot(path=str(ARTIFACTS / last_screenshot), full_page=True)
+        finally:
+            browser.close()

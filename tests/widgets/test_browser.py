@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from .lab import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, Lab, copy_log, need_browser, write_notebook
+from .lab import ARTIFACTS, Lab, kernel_eval, kernel_exec, need_browser, notebook_page, serve_lab
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -53,18 +53,6 @@ big
 """
 
 
-def kernel_exec(page: Any, code: str, expr: str | None = None) -> Any:
-    """Run code in the notebook's kernel (as the page's session); return ``expr``'s repr."""
-    return page.evaluate(
-        """async ([code, expr]) => {
-            const k = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
-            const reply = await k.requestExecute({code, store_history: false,
-                                                  user_expressions: expr ? {v: expr} : {}}).done;
-            if (reply.content.status !== "ok") throw new Error(JSON.stringify(reply.content));
-            return expr ? reply.content.user_expressions.v.data["text/plain"] : null;
-        }""", [code, expr])
-
-
 def wait_attr(loc: Any, name: str, value: str, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while loc.get_attribute(name) != value:
@@ -80,37 +68,21 @@ def click_at(canvas: Any, item: Any) -> None:
 @pytest.fixture
 def lab(tmp_path: Path):
     need_browser()
-    server = Lab(tmp_path)
-    yield server
-    server.stop()
-    copy_log(server, "browser-lab.log")
+    yield from serve_lab(tmp_path, "browser-lab.log")
 
 
 @pytest.mark.timeout(300)
 def test_dag_progress_details_and_groups_in_jupyterlab(lab: Lab):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    write_notebook(lab.root / "widgets.ipynb", [SETUP, SMALL, PROGRESS, BIG, MAGIC])
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(lab.notebook_url("widgets.ipynb"))
-            page.locator(".jp-NotebookPanel").wait_for(timeout=60_000)
-            lab.wait_kernel_idle()
-            page.wait_for_function("window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel")
-            page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-            _check_small(page, expect)
-            _check_progress(page, expect)
-            _check_big(page, expect)
-            _check_resync(page)
-            _check_saved_fallback(page, lab.root / "widgets.ipynb")
-        finally:
-            try:
-                page.screenshot(path=str(ARTIFACTS / "browser-last.png"), full_page=True)
-            finally:
-                browser.close()
+    cells = [SETUP, SMALL, PROGRESS, BIG, MAGIC]
+    with notebook_page(lab, "widgets.ipynb", cells, width=1400, last_screenshot="browser-last.png") as page:
+        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        _check_small(page, expect)
+        _check_progress(page, expect)
+        _check_big(page, expect)
+        _check_resync(page)
+        _check_saved_fallback(page, lab.root / "widgets.ipynb")
 
 
 def _check_small(page: Any, expect: Any) -> None:
@@ -176,7 +148,7 @@ def _check_resync(page: Any) -> None:
     # lose one message on purpose: the browser sees the gap, asks for a resync and gets a snapshot
     kernel_exec(page, "small.graph.seq += 1\nsmall.graph._changes[0] = small.graph.state[0]")
     wait_attr(small, "data-resyncs", "1")
-    seq = kernel_exec(page, "", "small.graph.seq")
+    seq = kernel_eval(page, "small.graph.seq")
     wait_attr(small, "data-seq", seq)
     assert small.locator("li[data-state=exec_done]").count() == 5
 
