@@ -19,7 +19,7 @@ import itertools
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from parsl_nb.errors import ConfigError
@@ -282,6 +282,20 @@ def check_blocks(nodes_per_block: int, init_blocks: int, min_blocks: int, max_bl
         raise ConfigError(f"init_blocks must be >= 0 (got {init_blocks})")
     if not 0 <= parallelism <= 1:
         raise ConfigError(f"parallelism must be between 0 and 1 (got {parallelism})")
+
+
+def option_lines(table: Iterable[tuple[str, object]]) -> list[str]:
+    """``form.format(value)`` for each ``(form, value)`` of ``table`` whose value is set (truthy), in order.
+
+    The directives for the options a user gave: ``option_lines([("#PBS -q {}", queue)])``.
+    """
+    return [form.format(value) for form, value in table if value]
+
+
+def submit_hint(stderr: str, hints: Iterable[tuple[tuple[str, ...], str]], default: str) -> str:
+    """The hint of the first ``(words, hint)`` with a word in ``stderr`` (case-insensitive), else ``default``."""
+    text = stderr.lower()
+    return next((hint for words, hint in hints if any(w in text for w in words)), default)
 
 
 def write_script(path: str, text: str) -> None:

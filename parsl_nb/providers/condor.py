@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 
 from parsl_nb.launchers import Launcher, SingleNodeLauncher
-from parsl_nb.providers.cluster_provider import ClusterProvider, Parsed, write_script
+from parsl_nb.providers.cluster_provider import ClusterProvider, Parsed, option_lines, submit_hint, write_script
 from parsl_nb.providers.commands import CommandResult, CommandRunner
 from parsl_nb.providers.scripts import load_template, render, walltime_seconds
 
@@ -17,6 +17,11 @@ __all__ = ["CondorProvider", "parse_condor_q"]
 STATES = {"1": "PENDING", "2": "RUNNING", "3": "CANCELLED", "4": "COMPLETED", "5": "HELD",
           "6": "RUNNING", "7": "HELD"}
 CLUSTER = re.compile(r"submitted to cluster (?P<id>\d+)")
+# words in condor_submit's complaint -> the option to check
+SUBMIT_HINTS = (
+    (("requirements",), "check the provider's requirements option"),
+    (("memory", "cpus"), "check cores_per_slot and mem_per_slot"),
+)
 
 
 def parse_condor_q(stdout: str) -> Parsed:
@@ -84,17 +89,17 @@ class CondorProvider(ClusterProvider):
     def render_submit(self, script_path: str) -> str:
         """The submit description for the block script at ``script_path``."""
         base = script_path[:-3]
-        lines = [f"request_cpus = {self.cores_per_slot}" if self.cores_per_slot else "",
-                 f"request_memory = {round(self.mem_per_slot * 1024)}" if self.mem_per_slot else "",
-                 f'+ProjectName = "{self.project}"' if self.project else "",
-                 f"requirements = {self.requirements}" if self.requirements else "",
-                 f"transfer_input_files = {', '.join(self.transfer_input_files)}" if self.transfer_input_files else ""]
+        lines = option_lines([("request_cpus = {}", self.cores_per_slot),
+                              ("request_memory = {:.0f}", (self.mem_per_slot or 0) * 1024),  # GB -> whole MB
+                              ('+ProjectName = "{}"', self.project),
+                              ("requirements = {}", self.requirements),
+                              ("transfer_input_files = {}", ", ".join(self.transfer_input_files))])
         env = " ".join(f"{k}='{v}'" for k, v in self.environment.items())
         values = {"job_name": os.path.basename(base), "submit_path": base + ".submit", "script_path": script_path,
                   "script_dir": os.path.dirname(script_path),
                   "stdout_path": base + ".stdout", "stderr_path": base + ".stderr", "log_path": base + ".log",
                   "environment": env, "walltime_seconds": walltime_seconds(self.walltime),
-                  "directives": "\n".join(line for line in lines if line), "scheduler_options": self.scheduler_options}
+                  "directives": "\n".join(lines), "scheduler_options": self.scheduler_options}
         return render(load_template("condor.submit"), values)
 
     def _submit_args(self, script_path: str) -> list[str]:
@@ -107,12 +112,8 @@ class CondorProvider(ClusterProvider):
         return match.group("id") if match else None
 
     def _submit_hint(self, stderr: str) -> str:
-        text = stderr.lower()
-        if "requirements" in text:
-            return "check the provider's requirements option"
-        if "memory" in text or "cpus" in text:
-            return "check cores_per_slot and mem_per_slot"
-        return "check the provider's options and scheduler_options (submit description lines)"
+        return submit_hint(stderr, SUBMIT_HINTS,
+                           "check the provider's options and scheduler_options (submit description lines)")
 
     def _key(self, job_id: str) -> str:
         return job_id.split(".")[0]

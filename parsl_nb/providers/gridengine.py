@@ -5,11 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from parsl_nb.launchers import Launcher, SingleNodeLauncher
-from parsl_nb.providers.cluster_provider import ClusterProvider, Parsed
+from parsl_nb.providers.cluster_provider import ClusterProvider, Parsed, submit_hint
 from parsl_nb.providers.commands import CommandResult, CommandRunner
 from parsl_nb.providers.scripts import hhmmss
 
 __all__ = ["GridEngineProvider", "parse_qstat", "state_of"]
+
+
+# words in qsub's complaint -> the option to check
+SUBMIT_HINTS = (
+    (("queue",), "check the provider's queue option against `qconf -sql`"),
+    (("h_rt", "resource"), "check walltime and the resources in scheduler_options against `qconf -sq <queue>`"),
+)
 
 
 def state_of(code: str) -> str:
@@ -95,12 +102,7 @@ class GridEngineProvider(ClusterProvider):
         return job_id if job_id.isdigit() else None
 
     def _submit_hint(self, stderr: str) -> str:
-        text = stderr.lower()
-        if "queue" in text:
-            return "check the provider's queue option against `qconf -sql`"
-        if "h_rt" in text or "resource" in text:
-            return "check walltime and the resources in scheduler_options against `qconf -sq <queue>`"
-        return "check the provider's options and scheduler_options (`#$` lines)"
+        return submit_hint(stderr, SUBMIT_HINTS, "check the provider's options and scheduler_options (`#$` lines)")
 
     def _status_args(self, job_ids: Sequence[str]) -> list[str]:
         # qstat lists all of the user's jobs in one call; it takes no list of ids.

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 
 from parsl_nb.launchers import Launcher, SingleNodeLauncher
-from parsl_nb.providers.cluster_provider import ClusterProvider, Parsed
+from parsl_nb.providers.cluster_provider import ClusterProvider, Parsed, option_lines, submit_hint
 from parsl_nb.providers.commands import CommandResult, CommandRunner
 from parsl_nb.providers.scripts import walltime_minutes
 
@@ -20,6 +20,13 @@ STATES = {
 }
 JOB_ID = re.compile(r"Job <(?P<id>\d+)> is submitted")
 ENDED = ("job has already finished", "no matching job found", "is not found")
+# words in bsub's complaint -> the option to check
+SUBMIT_HINTS = (
+    (("queue",), "check the provider's queue option against `bqueues`"),
+    (("project",), "check the provider's project option"),
+    (("run limit", "runlimit"), "check walltime against the queue's RUNLIMIT (`bqueues -l`)"),
+    (("slot", "processor", "node"), "check nodes_per_block, cores_per_block and cores_per_node"),
+)
 
 
 def parse_bjobs(stdout: str) -> Parsed:
@@ -79,13 +86,12 @@ class LSFProvider(ClusterProvider):
         self.request_by_nodes = request_by_nodes
 
     def _script_values(self, tasks_per_node: int) -> dict[str, object]:
-        lines = [f"#BSUB -q {self.queue}" if self.queue else "", f"#BSUB -P {self.project}" if self.project else ""]
+        lines = option_lines([("#BSUB -q {}", self.queue), ("#BSUB -P {}", self.project)])
         if self.request_by_nodes:
             lines.append(f"#BSUB -nnodes {self.nodes_per_block}")
         else:
             lines += [f"#BSUB -n {self.cores_per_block}", f'#BSUB -R "span[ptile={self.cores_per_node}]"']
-        return {"directives": "\n".join(line for line in lines if line),
-                "walltime": walltime_minutes(self.walltime)}
+        return {"directives": "\n".join(lines), "walltime": walltime_minutes(self.walltime)}
 
     def _submit_args(self, script_path: str) -> list[str]:
         return ["bsub"]
@@ -98,16 +104,7 @@ class LSFProvider(ClusterProvider):
         return match.group("id") if match else None
 
     def _submit_hint(self, stderr: str) -> str:
-        text = stderr.lower()
-        if "queue" in text:
-            return "check the provider's queue option against `bqueues`"
-        if "project" in text:
-            return "check the provider's project option"
-        if "run limit" in text or "runlimit" in text:
-            return "check walltime against the queue's RUNLIMIT (`bqueues -l`)"
-        if "slot" in text or "processor" in text or "node" in text:
-            return "check nodes_per_block, cores_per_block and cores_per_node"
-        return "check the provider's options and scheduler_options (`#BSUB` lines)"
+        return submit_hint(stderr, SUBMIT_HINTS, "check the provider's options and scheduler_options (`#BSUB` lines)")
 
     def _status_args(self, job_ids: Sequence[str]) -> list[str]:
         return ["bjobs", "-noheader", "-o", "jobid stat", *job_ids]

@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 
 from parsl_nb.launchers import Launcher, SingleNodeLauncher
-from parsl_nb.providers.cluster_provider import ClusterProvider, Parsed
+from parsl_nb.providers.cluster_provider import ClusterProvider, Parsed, option_lines, submit_hint
 from parsl_nb.providers.commands import CommandResult, CommandRunner
 from parsl_nb.providers.scripts import hhmmss
 
@@ -54,9 +54,8 @@ def slurm_directives(*, partition: str | None = None, account: str | None = None
                      gpus_per_node: int | None = None, gres: str | None = None,
                      tasks_per_node: int = 1) -> list[str]:
     """The ``#SBATCH`` lines for these options, in a fixed order."""
-    lines = [f"--partition={partition}" if partition else "", f"--account={account}" if account else "",
-             f"--qos={qos}" if qos else "", f"--constraint={constraint}" if constraint else "",
-             f"--clusters={clusters}" if clusters else "", "--exclusive" if exclusive else ""]
+    lines = option_lines([("--partition={}", partition), ("--account={}", account), ("--qos={}", qos),
+                          ("--constraint={}", constraint), ("--clusters={}", clusters), ("--exclusive", exclusive)])
     if cores_per_node is not None:
         lines.append(f"--cpus-per-task={max(1, math.floor(cores_per_node / tasks_per_node))}")
     if mem_per_node is not None:
@@ -65,7 +64,7 @@ def slurm_directives(*, partition: str | None = None, account: str | None = None
         lines.append(f"--gpus-per-node={gpus_per_node}")
     if gres:
         lines.append(f"--gres={gres}")
-    return [f"#SBATCH {line}" for line in lines if line]
+    return [f"#SBATCH {line}" for line in lines]
 
 
 def parse_squeue(stdout: str) -> Parsed:
@@ -182,11 +181,8 @@ class SlurmProvider(ClusterProvider):
         return None
 
     def _submit_hint(self, stderr: str) -> str:
-        text = stderr.lower()
-        for needle, option in HINTS:
-            if needle in text:
-                return f"check the provider's {option} option"
-        return "check the provider's options and scheduler_options against `sinfo` and `sbatch --help`"
+        return submit_hint(stderr, (((needle,), f"check the provider's {option} option") for needle, option in HINTS),
+                           "check the provider's options and scheduler_options against `sinfo` and `sbatch --help`")
 
     def _status_args(self, job_ids: Sequence[str]) -> list[str]:
         # -t all keeps finished jobs (for MinJobAge) instead of dropping them.

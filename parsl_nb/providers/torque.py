@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from parsl_nb.launchers import Launcher, SingleNodeLauncher
-from parsl_nb.providers.cluster_provider import ClusterProvider, Parsed
+from parsl_nb.providers.cluster_provider import ClusterProvider, Parsed, option_lines, submit_hint
 from parsl_nb.providers.commands import CommandResult, CommandRunner
 from parsl_nb.providers.scripts import hhmmss
 
@@ -21,6 +21,14 @@ PBS_STATES = {
 
 # Ending of a command's stderr meaning the job has already ended (not an error to cancel it).
 ENDED = ("unknown job id", "job has finished", "invalid state for job - complete", "request invalid for state of job")
+
+# words in qsub's complaint -> the option to check
+SUBMIT_HINTS = (
+    (("queue",), "check the provider's queue option against `qstat -Q`"),
+    (("account", "project"), "check the provider's account option"),
+    (("walltime", "resource", "limit"),
+     "check walltime, nodes_per_block and the resource options against the queue's limits (`qstat -Qf`)"),
+)
 
 
 def short_id(job_id: str) -> str:
@@ -42,14 +50,7 @@ def parse_qstat_table(stdout: str) -> Parsed:
 
 def pbs_hint(stderr: str) -> str:
     """The option to check, from a PBS ``qsub`` complaint."""
-    text = stderr.lower()
-    if "queue" in text:
-        return "check the provider's queue option against `qstat -Q`"
-    if "account" in text or "project" in text:
-        return "check the provider's account option"
-    if "walltime" in text or "resource" in text or "limit" in text:
-        return "check walltime, nodes_per_block and the resource options against the queue's limits (`qstat -Qf`)"
-    return "check the provider's options and scheduler_options (`#PBS` lines)"
+    return submit_hint(stderr, SUBMIT_HINTS, "check the provider's options and scheduler_options (`#PBS` lines)")
 
 
 def pbs_cancel_ok(result: CommandResult) -> bool:
@@ -93,8 +94,7 @@ class TorqueProvider(ClusterProvider):
         self.account, self.queue = account, queue
 
     def _directives(self) -> list[str]:
-        return [line for line in (f"#PBS -q {self.queue}" if self.queue else "",
-                                  f"#PBS -A {self.account}" if self.account else "") if line]
+        return option_lines([("#PBS -q {}", self.queue), ("#PBS -A {}", self.account)])
 
     def _script_values(self, tasks_per_node: int) -> dict[str, object]:
         return {"directives": "\n".join(self._directives()), "walltime": hhmmss(self.walltime)}
