@@ -36,15 +36,19 @@ def _parser(prog: str, description: str, usage: str | None = None) -> _Parser:
     return p
 
 
+def _add_running_flags(p: _Parser, tasks: str) -> None:
+    """``--cancel`` (the default) or ``--wait``: what becomes of ``tasks`` when a kernel shuts down."""
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--cancel", dest="running", action="store_const", const="cancel",
+                      help=f"cancel {tasks} (default)")
+    mode.add_argument("--wait", dest="running", action="store_const", const="wait", help=f"wait for {tasks}")
+
+
 def _load_parser() -> _Parser:
     p = _parser("%parsl_load", "Load a kernel from a preset (threads, local) or an expression giving a Config; "
                 "a kernel loaded before is shut down first.",
                 usage="%(prog)s [threads | local | EXPRESSION] [--cancel | --wait]")
-    mode = p.add_mutually_exclusive_group()
-    mode.add_argument("--cancel", dest="running", action="store_const", const="cancel",
-                      help="cancel the previous kernel's unfinished tasks (default)")
-    mode.add_argument("--wait", dest="running", action="store_const", const="wait",
-                      help="wait for the previous kernel's unfinished tasks")
+    _add_running_flags(p, "the previous kernel's unfinished tasks")
     return p
 
 
@@ -74,11 +78,7 @@ def _scale_parser() -> _Parser:
 
 def _clear_parser() -> _Parser:
     p = _parser("%parsl_clear", "Shut down the loaded kernel.")
-    mode = p.add_mutually_exclusive_group()
-    mode.add_argument("--cancel", dest="running", action="store_const", const="cancel",
-                      help="cancel unfinished tasks (default)")
-    mode.add_argument("--wait", dest="running", action="store_const", const="wait",
-                      help="wait for unfinished tasks")
+    _add_running_flags(p, "unfinished tasks")
     return p
 
 
