@@ -15,9 +15,11 @@ from .dataflow.loader import DataFlowKernelLoader, clear, dfk, load, wait_for_cu
 from .dataflow.states import TaskState
 from .executors.threads import ThreadPoolExecutor
 from .futures import AppFuture, DataFuture
+from .log_utils import set_file_logger, set_stream_logger
 from .monitoring.reader import runs
+from .version import VERSION
 
-__version__ = "0.1.0"
+__version__ = VERSION
 
 __all__ = [
     "AUTO_LOGNAME",
@@ -50,6 +52,10 @@ def __getattr__(name: str) -> Any:
         from . import executors
 
         return getattr(executors, name)
+    if name == "MonitoringHub":  # Parsl's parsl.MonitoringHub
+        from .monitoring import MonitoringHub
+
+        return MonitoringHub
     raise AttributeError(f"module 'parsl_nb' has no attribute {name!r}")
 
 
@@ -58,28 +64,3 @@ def load_ipython_extension(ipython: Any) -> None:
     from .jupyter import load_ipython_extension as _load
 
     _load(ipython)
-
-
-def set_stream_logger(name: str = "parsl_nb", level: int = 10, format_string: str | None = None) -> Any:
-    """Send the ``parsl_nb`` log to stderr (Parsl's helper)."""
-    import logging
-
-    logger = logging.getLogger(name)
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter(format_string or "%(asctime)s %(name)s %(levelname)s %(message)s"))
-    logger.addHandler(handler)
-    logger.setLevel(level)
-    return handler
-
-
-def set_file_logger(filename: str, name: str = "parsl_nb", level: int = 10,
-                    format_string: str | None = None) -> Any:
-    """Send the ``parsl_nb`` log to a file (Parsl's helper)."""
-    import logging
-
-    logger = logging.getLogger(name)
-    handler = logging.FileHandler(filename)
-    handler.setFormatter(logging.Formatter(format_string or "%(asctime)s %(name)s %(levelname)s %(message)s"))
-    logger.addHandler(handler)
-    logger.setLevel(level)
-    return handler

@@ -41,6 +41,11 @@ class Config:
         ``parsl_nb.dataflow.dependency_resolvers.SHALLOW_DEPENDENCY_RESOLVER``.
     checkpoint_mode, checkpoint_files, checkpoint_period
         Checkpointing, with Parsl's names.
+    memoizer : BasicMemoizer, optional
+        Parsl's newer spelling of ``app_cache`` and the checkpoint options,
+        ``memoizer=BasicMemoizer(checkpoint_mode='task_exit')`` (from
+        ``parsl_nb.dataflow.memoization``); give those options one way or
+        the other, not both.
     strategy, strategy_period, max_idletime
         How executors with blocks scale: ``'simple'`` (add blocks for queued
         tasks, retire blocks idle for ``max_idletime`` s) or ``'none'``; the
@@ -68,6 +73,7 @@ class Config:
     def __init__(
         self,
         executors: Sequence[Executor] | None = None,
+        memoizer: Any = None,
         app_cache: bool = True,
         checkpoint_files: Sequence[str] | None = None,
         checkpoint_mode: str | None = None,
@@ -112,7 +118,28 @@ class Config:
         self.usage_tracking = usage_tracking
         self.project_name = project_name
         self.initialize_logging = initialize_logging
+        self.memoizer = memoizer
+        if memoizer is not None:
+            self._take_memoizer(memoizer)
         self._validate()
+
+    def _take_memoizer(self, memoizer: Any) -> None:
+        names = ("checkpoint_files", "checkpoint_period", "checkpoint_mode")
+        if not all(hasattr(memoizer, n) for n in (*names, "memoize")):
+            raise ConfigError(
+                f"memoizer must be a BasicMemoizer(...) from parsl_nb.dataflow.memoization (got "
+                f"{type(memoizer).__name__}: {memoizer!r}); other memoizer plug-ins are not supported"
+            )
+        both = [n for n in names if getattr(self, n) is not None]
+        if both or self.app_cache is not True:
+            given = ", ".join(both or ["app_cache"])
+            raise ConfigError(
+                f"Config got {given} both directly and through memoizer={memoizer!r}; "
+                "give the caching and checkpoint options in one place"
+            )
+        for name in names:
+            setattr(self, name, getattr(memoizer, name))
+        self.app_cache = bool(memoizer.memoize)
 
     def _validate(self) -> None:
         _check_executors(self.executors)

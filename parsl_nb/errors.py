@@ -7,6 +7,7 @@ the kernel), because each passes all of its constructor arguments on to
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,17 +15,22 @@ __all__ = [
     "AppBadFormatting",
     "AppException",
     "AppTimeout",
+    "BadCheckpoint",
     "BadStdStreamFile",
     "BashAppNoReturn",
     "BashExitFailure",
     "ConfigError",
     "ConfigurationError",
+    "DataFlowException",
     "DependencyError",
     "ExecutorError",
+    "InternalConsistencyError",
     "JoinError",
     "MissingOutputs",
     "NoDataFlowKernelError",
+    "OptionalModuleMissing",
     "ParslError",
+    "PropagatedException",
     "SerializationError",
     "StagingError",
     "UnsupportedFeatureError",
@@ -171,8 +177,11 @@ class AppBadFormatting(AppException):
     """A bash app's command string could not be built."""
 
 
-class BashAppNoReturn(AppException):
-    """A bash app's body did not return a command string."""
+class BashAppNoReturn(AppException, ValueError):
+    """A bash app's body did not return a command string.
+
+    Also a ``ValueError``, the type Parsl raises for it.
+    """
 
 
 class BadStdStreamFile(AppException):
@@ -212,7 +221,7 @@ class BashExitFailure(AppException):
         self.exitcode = exitcode
 
     def __str__(self) -> str:
-        return f"bash app {self.app_name} failed with unix exit code {self.exitcode}"
+        return f"bash_app {self.app_name} failed with unix exit code {self.exitcode}"
 
 
 class MissingOutputs(AppException):
@@ -236,17 +245,65 @@ class MissingOutputs(AppException):
         return f"{self.reason}: missing {names}"
 
 
-class DependencyError(ParslError):
-    """A task could not run because a task it depends on failed.
+class DataFlowException(ParslError):
+    """Base class of the kernel's own errors (Parsl's name)."""
+
+
+class BadCheckpoint(DataFlowException):
+    """A checkpoint file could not be read.
+
+    Parameters
+    ----------
+    reason : str
+        Which file, and what is wrong with it.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+class InternalConsistencyError(ParslError):
+    """parsl_nb found itself in a state it should never reach (a bug: please report it)."""
+
+
+class OptionalModuleMissing(ParslError):
+    """A feature needs a package that is not installed.
+
+    Parameters
+    ----------
+    module_names : sequence of str
+        The missing packages.
+    reason : str
+        What needs them, and how to install them.
+    """
+
+    def __init__(self, module_names: Sequence[str], reason: str) -> None:
+        super().__init__(list(module_names), reason)
+        self.module_names = list(module_names)
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"the functionality requested requires missing optional modules {self.module_names}: {self.reason}"
+
+
+class PropagatedException(DataFlowException):
+    """A task failed because another task it relied on failed.
+
+    Parsl's base class of :class:`DependencyError` and :class:`JoinError`.
 
     The message names the chain of task ids back to the root failure, and the
     root exception is attached as ``__cause__``.
 
     Parameters
     ----------
-    dependent_exceptions_tids : sequence of (BaseException, int or None)
-        The failed dependencies (Parsl's shape); ``tid`` may be None for a
-        plain future that is not a task.
+    dependent_exceptions_tids : sequence of (BaseException, str, int or None)
+        The failed tasks, each as ``(exception, description)``. The description
+        is Parsl's: ``"task 3"`` for a task (an int task id is turned into
+        that), ``None`` for a plain future that is not a task.
     task_id : int
         The task that could not run.
     """
@@ -254,9 +311,9 @@ class DependencyError(ParslError):
     _label = "Dependency failure"
 
     def __init__(
-        self, dependent_exceptions_tids: Sequence[tuple[BaseException, int | None]], task_id: int
+        self, dependent_exceptions_tids: Sequence[tuple[BaseException, str | int | None]], task_id: int
     ) -> None:
-        pairs = list(dependent_exceptions_tids)
+        pairs = [(exc, _describe(tid)) for exc, tid in dependent_exceptions_tids]
         super().__init__(pairs, task_id)
         self.dependent_exceptions_tids = pairs
         self.task_id = task_id
@@ -267,11 +324,11 @@ class DependencyError(ParslError):
     def chain(self) -> list[int | str]:
         """The task ids from this task back to the first failure."""
         out: list[int | str] = [self.task_id]
-        err: DependencyError = self
+        err: PropagatedException = self
         while err.dependent_exceptions_tids:  # a loop, not recursion: chains may be long
             exc, tid = err.dependent_exceptions_tids[0]
-            if not isinstance(exc, DependencyError):
-                out.append(tid if tid is not None else "future")
+            if not isinstance(exc, PropagatedException):
+                out.append(_task_id(tid))
                 break
             err = exc
             out.append(err.task_id)
@@ -289,19 +346,56 @@ class DependencyError(ParslError):
         return f"{self._label} for task {self.task_id}: {' <- '.join(links)} failed: {what}{extra}"
 
 
+class DependencyError(PropagatedException):
+    """A task could not run because a task it depends on failed.
+
+    For example ``Dependency failure for task 7: task 7 <- task 3 <- task 1
+    failed: ZeroDivisionError: division by zero``; the root exception is the
+    ``__cause__``, and ``dependent_exceptions_tids`` lists each failed
+    dependency as ``(exception, "task 3")``, as in Parsl.
+
+    Parameters
+    ----------
+    dependent_exceptions_tids : sequence of (BaseException, str, int or None)
+        The failed dependencies (see :class:`PropagatedException`).
+    task_id : int
+        The task that could not run.
+    """
+
+
 _MAX_LINKS = 10
 
 
-class JoinError(DependencyError):
-    """A future returned by a join app's body failed."""
+class JoinError(PropagatedException):
+    """A future returned by a join app's body failed.
+
+    Parameters
+    ----------
+    dependent_exceptions_tids : sequence of (BaseException, str, int or None)
+        The failed inner futures (see :class:`PropagatedException`).
+    task_id : int
+        The join app's task.
+    """
 
     _label = "Join failure"
 
 
-def _root_cause(pairs: Sequence[tuple[BaseException, int | None]]) -> BaseException | None:
+def _describe(tid: str | int | None) -> str | None:
+    return f"task {tid}" if isinstance(tid, int) else tid
+
+
+def _task_id(description: str | None) -> int | str:
+    """The task id in a Parsl description ("task 3", "DataFuture from task 3"), else the description."""
+    if description is None:
+        return "future"
+    found = re.fullmatch(r"(?:DataFuture from )?task (\d+)", description)
+    return int(found.group(1)) if found else description
+
+
+def _root_cause(pairs: Sequence[tuple[BaseException, str | None]]) -> BaseException | None:
     if not pairs:
         return None
     exc = pairs[0][0]
-    while isinstance(exc, DependencyError) and exc.dependent_exceptions_tids:
+    while isinstance(exc, PropagatedException) and exc.dependent_exceptions_tids:
         exc = exc.dependent_exceptions_tids[0][0]
     return exc

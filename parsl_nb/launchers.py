@@ -13,7 +13,7 @@ import abc
 
 __all__ = [
     "AprunLauncher", "JsrunLauncher", "Launcher", "MpiExecLauncher", "MpiRunLauncher",
-    "SimpleLauncher", "SingleNodeLauncher", "SrunLauncher",
+    "SimpleLauncher", "SingleNodeLauncher", "SrunLauncher", "WrappedLauncher",
 ]
 
 
@@ -209,3 +209,31 @@ class JsrunLauncher(Launcher):
         total = tasks_per_node * nodes_per_block
         start = f'jsrun -n {total} -r {tasks_per_node} -a 1 {self.overrides} /bin/bash "$CMD_FILE"'.replace("  ", " ")
         return _with_command_file(command, tasks_per_node, start)
+
+
+class WrappedLauncher(Launcher):
+    """Run the command behind a prefix such as a container or profiler (Parsl's name).
+
+    Parameters
+    ----------
+    prepend : str
+        Text put before the command, e.g. ``"apptainer exec image.sif"``.
+    debug : bool
+        Accepted for Parsl compatibility.
+
+    Examples
+    --------
+    >>> WrappedLauncher("time")("ipengine", 1, 1)
+    'time ipengine'
+    """
+
+    def __init__(self, prepend: str, debug: bool = True) -> None:
+        self.prepend = prepend
+        self.debug = debug
+
+    def __call__(self, command: str, tasks_per_node: int, nodes_per_block: int) -> str:
+        """Return the prefixed command; several engines per node start as with ``SingleNodeLauncher``."""
+        wrapped = f"{self.prepend} {command}" if self.prepend else command
+        if tasks_per_node > 1:
+            return SingleNodeLauncher()(wrapped, tasks_per_node, nodes_per_block)
+        return wrapped

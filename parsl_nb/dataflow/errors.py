@@ -1,5 +1,14 @@
 """Parsl's ``parsl.dataflow.errors``: dependency and join errors, from :mod:`parsl_nb.errors`."""
 
-from ..errors import ConfigurationError, DependencyError, JoinError
+from ..errors import (
+    BadCheckpoint,
+    ConfigurationError,
+    DataFlowException,
+    DependencyError,
+    JoinError,
+    ParslError,
+    PropagatedException,
+)
 
-__all__ = ["ConfigurationError", "DependencyError", "JoinError"]
+__all__ = ["BadCheckpoint", "ConfigurationError", "DataFlowException", "DependencyError", "JoinError",
+           "ParslError", "PropagatedException"]

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..apps.base import AUTO_LOGNAME
 from ..data.files import File
+from ..futures import AppFuture, DataFuture
 from .taskrecord import TaskRecord
 
 __all__ = ["AUTO_LOGNAME", "Countdown", "deferred_getattr", "deferred_getitem", "failures_of", "run_flat", "std_target"]
@@ -62,20 +63,31 @@ class Countdown:
             run_flat(self._then)
 
 
-def failures_of(futures: Sequence[Future[Any]]) -> list[tuple[BaseException, int | None]]:
-    """``(exception, tid)`` for each failed or cancelled future (Parsl's shape)."""
-    out: list[tuple[BaseException, int | None]] = []
+def failures_of(futures: Sequence[Future[Any]]) -> list[tuple[BaseException, str]]:
+    """``(exception, description)`` for each failed or cancelled future, as Parsl describes them.
+
+    The description is ``"task 3"`` for a task's future, ``"DataFuture from
+    task 3"`` for a file it makes, and the ``repr`` of any other future.
+    """
+    out: list[tuple[BaseException, str]] = []
     for f in futures:
-        tid = getattr(f, "tid", None)
         if f.cancelled():
             from concurrent.futures import CancelledError
 
-            out.append((CancelledError(f"task {tid} was cancelled"), tid))
+            out.append((CancelledError(f"{_describe(f)} was cancelled"), _describe(f)))
         else:
             exc = f.exception()
             if exc is not None:
-                out.append((exc, tid))
+                out.append((exc, _describe(f)))
     return out
+
+
+def _describe(f: Future[Any]) -> str:
+    if isinstance(f, AppFuture):
+        return f"task {f.tid}"
+    if isinstance(f, DataFuture):
+        return f"DataFuture from task {f.tid}"
+    return repr(f)
 
 
 def std_target(spec: Any, record: TaskRecord, kind: str, run_dir: str,
@@ -86,8 +98,11 @@ def std_target(spec: Any, record: TaskRecord, kind: str, run_dir: str,
     if spec is AUTO_LOGNAME:
         if autopath is not None:
             return autopath(record, kind)
+        # as in Parsl: a ``label=`` argument of the call is part of the name
+        label = record.kwargs.get("label")
+        suffix = "" if label is None else f"_{label}"
         folder = os.path.join(run_dir, "task_logs", f"{record.tid // 10000:04d}")
-        return os.path.join(folder, f"task_{record.tid:04d}_{record.app_name}.{kind}")
+        return os.path.join(folder, f"task_{record.tid:04d}_{record.app_name}{suffix}.{kind}")
     if isinstance(spec, File):
         return spec.filepath
     if isinstance(spec, tuple):

@@ -90,8 +90,9 @@ class Memoizer:
         try:
             parts = [func_hash.encode(), id_for_memo(record.args), id_for_memo(kwargs),
                      id_for_memo(outputs, output_ref=True)]
-        except ValueError as e:
-            logger.warning("task %s (%s) runs without memoization: %s", record.tid, record.app_name, e)
+        except Exception as e:  # a failing id_for_memo of the user's must not strand the task
+            logger.warning("task %s (%s) runs without memoization: %s: %s", record.tid, record.app_name,
+                           type(e).__name__, e)
             return None
         return hashlib.sha256(b"\0".join(parts)).hexdigest()
 

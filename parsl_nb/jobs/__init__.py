@@ -1,0 +1,1 @@
+"""Parsl's module path ``parsl.jobs`` (see ``parsl_nb.providers``)."""
