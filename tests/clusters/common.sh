@@ -79,3 +79,14 @@ write_if_changed() {
     chmod 644 "$path"
     return 0
 }
+
+# main ARG: the command line of slurm.sh and gridengine.sh, run on the functions each defines.
+main() {
+    case "${1:-}" in
+        start) start ;;
+        stop) stop ;;
+        restart) stop; start ;;
+        status) status ;;
+        *) echo "usage: $0 start|stop|restart|status" >&2; exit 2 ;;
+    esac
+}
