@@ -47,19 +47,12 @@ def node(*deps: Any) -> int:
 def test_dag_widget_with_20000_tasks(tmp_path):
     """A 20,000-task DAG with the DagWidget displayed: the model follows every task, in few messages."""
     from parsl_nb.widgets import DagWidget
-    from tests.widgets.client import Client
+    from tests.widgets.test_widgets import capture  # the widget tests' stand-in for the browser
 
     parsl.load(parsl.Config(executors=[ThreadPoolExecutor(label="threads", max_threads=4)],
                             run_dir=str(tmp_path / "ri"), monitoring=False))
     widget = DagWidget(hz=15)
-    client, messages = Client(), []
-    client.receive(widget._snapshot)
-
-    def send(content: dict[str, Any], buffers: list[bytes]) -> None:
-        messages.append(content)
-        assert client.receive(buffers[0]), "gap in the sequence numbers"
-
-    widget.syncer.send = send
+    client, messages = capture(widget)
     width, layers = 1000, 20  # each task depends on two of the layer before
     prev = [node() for _ in range(width)]
     for _ in range(layers - 1):
