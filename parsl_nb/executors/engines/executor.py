@@ -46,7 +46,8 @@ class EngineExecutor(Executor):
         Overrides the provider's launcher.
     max_idletime : float, optional
         Seconds a block may sit idle before the 'simple' strategy retires it
-        (default: the Config's, 120).
+        (default: the Config's, 120). A block still queued in the scheduler
+        is idle whenever no task waits for an engine, and goes first.
     strategy : str, optional
         ``'simple'`` (scale with demand) or ``'none'`` (default: the Config's).
     strategy_period : float, optional
@@ -224,7 +225,7 @@ class EngineExecutor(Executor):
         for e in list(self._dispatch.engines.values()):
             n, busy = per_block.get(e.block, (0, 0))
             per_block[e.block] = (n + 1, busy + len(e.tasks))
-        self._blocks.poll(per_block)
+        self._blocks.poll(per_block, self._dispatch.queued)
 
     def _strategy_loop(self) -> None:
         while not self._stop.wait(self.strategy_period):
@@ -250,10 +251,8 @@ class EngineExecutor(Executor):
         if self.strategy == "none":
             blocks.scale_out(max(0, p.min_blocks - len(blocks.active)))
             return
-        demand = d.outstanding
-        blocks.scale_out(blocks.wanted(demand, p.parallelism, p.min_blocks))
-        if d.queued == 0:
-            blocks.scale_in(len(blocks.active), self.max_idletime, d.drain, keep=p.min_blocks)
+        # queued blocks count as idle once no task waits for an engine (see blocks.py)
+        blocks.simple_round(d.outstanding, d.queued, p.parallelism, p.min_blocks, self.max_idletime, d.drain)
 
     def _fail(self, err: ExecutorError) -> None:
         if self._failed is None:
