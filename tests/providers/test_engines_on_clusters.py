@@ -7,9 +7,9 @@ load a kernel, run a small workflow, look at the queue, clean up, look at the qu
 
 from __future__ import annotations
 
+import functools
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -25,18 +25,13 @@ from parsl_nb.providers.base import ExecutionProvider, JobState
 from parsl_nb.providers.gridengine import GridEngineProvider
 from parsl_nb.providers.slurm import SlurmProvider
 from tests.cluster_fixtures import Cluster
+from tests.conftest import wait_until
 
 Loader = Callable[..., tuple[Any, EngineExecutor]]
 
 
-def wait_for(cond: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = cond()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+# most conditions here ask the scheduler (squeue, qstat): poll every 0.1 s
+wait_for = functools.partial(wait_until, interval=0.1)
 
 
 @pytest.fixture
