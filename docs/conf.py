@@ -42,25 +42,6 @@ exclude_patterns = ["_build", "jupyter_execute", "notebooks/runinfo", "notebooks
                     "**/.ipynb_checkpoints", "notebooks/__pycache__"]
 
 
-
-def _join_wrapped_names(app, what, name, obj, options, lines):
-    # A long numpy "name1, name2, ..." parameter line wrapped onto a second line at the
-    # same indent (the provider docstrings do this) would end the field list early.
-    i = 0
-    while i < len(lines) - 1:
-        line, nxt = lines[i], lines[i + 1]
-        if line.rstrip().endswith(",") and nxt.strip() and len(nxt) - len(nxt.lstrip()) == len(line) - len(
-                line.lstrip()) and " " not in line.strip().replace(", ", ","):
-            lines[i:i + 2] = [f"{line.rstrip()} {nxt.strip()}"]
-        else:
-            i += 1
-
-
-def setup(app):
-    """Sphinx hook: accept wrapped parameter-name lists in docstrings."""
-    app.connect("autodoc-process-docstring", _join_wrapped_names, priority=100)  # before napoleon
-
-
 autodoc_default_options = {"members": True, "show-inheritance": True}
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"

@@ -56,8 +56,9 @@ class CondorProvider(ClusterProvider):
         Files sent with the job.
     walltime : str
         ``HH:MM:SS``; a running block is removed after it.
-    scheduler_options, worker_init, nodes_per_block, init_blocks, min_blocks, max_blocks,
-    parallelism, launcher, cmd_timeout, runner
+    nodes_per_block, init_blocks, min_blocks, max_blocks, parallelism
+        As in :class:`~parsl_nb.providers.cluster_provider.ClusterProvider`.
+    scheduler_options, worker_init, launcher, cmd_timeout, runner
         As in :class:`~parsl_nb.providers.cluster_provider.ClusterProvider`.
 
     Examples

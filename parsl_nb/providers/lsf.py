@@ -55,8 +55,9 @@ class LSFProvider(ClusterProvider):
         Used when ``request_by_nodes`` is False; both are then required.
     walltime : str
         ``HH:MM:SS``, rounded up to minutes for ``-W``.
-    scheduler_options, worker_init, nodes_per_block, init_blocks, min_blocks, max_blocks,
-    parallelism, launcher, cmd_timeout, runner
+    nodes_per_block, init_blocks, min_blocks, max_blocks, parallelism
+        As in :class:`~parsl_nb.providers.cluster_provider.ClusterProvider`.
+    scheduler_options, worker_init, launcher, cmd_timeout, runner
         As in :class:`~parsl_nb.providers.cluster_provider.ClusterProvider`.
 
     Examples

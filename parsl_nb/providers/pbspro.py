@@ -61,8 +61,9 @@ class PBSProProvider(TorqueProvider):
         Added to the select statement, e.g. ``"mem=64gb:ngpus=1"``.
     cpus_per_node : int
         ``ncpus`` per chunk (node).
-    scheduler_options, worker_init, nodes_per_block, init_blocks, min_blocks, max_blocks,
-    parallelism, launcher, walltime, cmd_timeout, runner
+    nodes_per_block, init_blocks, min_blocks, max_blocks, parallelism
+        As in :class:`~parsl_nb.providers.torque.TorqueProvider`.
+    scheduler_options, worker_init, launcher, walltime, cmd_timeout, runner
         As in :class:`~parsl_nb.providers.torque.TorqueProvider`.
 
     Examples

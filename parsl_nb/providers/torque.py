@@ -67,8 +67,9 @@ class TorqueProvider(ClusterProvider):
         ``-A`` account.
     queue : str, optional
         ``-q`` queue.
-    scheduler_options, worker_init, nodes_per_block, init_blocks, min_blocks, max_blocks,
-    parallelism, walltime, cmd_timeout
+    nodes_per_block, init_blocks, min_blocks, max_blocks, parallelism
+        As in :class:`~parsl_nb.providers.cluster_provider.ClusterProvider`.
+    scheduler_options, worker_init, walltime, cmd_timeout
         As in :class:`~parsl_nb.providers.cluster_provider.ClusterProvider`.
     launcher : Launcher
         Default :class:`~parsl_nb.launchers.SingleNodeLauncher` (Parsl defaults to aprun).
