@@ -102,6 +102,7 @@ class Subscription:
 
     bus: EventBus
     fn: Subscriber
+    flush: Callable[[], None] | None = None
     closed: bool = field(default=False)
 
     def close(self) -> None:
@@ -133,9 +134,14 @@ class EventBus:
         if self._subs:
             self._queue.append(event)
 
-    def subscribe(self, fn: Subscriber) -> Subscription:
-        """Call ``fn(events)`` with each batch of events from now on."""
-        sub = Subscription(self, fn)
+    def subscribe(self, fn: Subscriber, flush: Callable[[], None] | None = None) -> Subscription:
+        """Call ``fn(events)`` with each batch of events from now on.
+
+        ``flush()``, if given, is called when :meth:`flush` runs, after ``fn``
+        got every event before it: a subscriber that hands events on (the
+        monitoring store, to its writer process) waits there until they landed.
+        """
+        sub = Subscription(self, fn, flush)
         self._subs = [*self._subs, sub]
         if self._thread is None and not self._stop:
             self._thread = threading.Thread(target=self._run, name="parsl_nb-events", daemon=True)
@@ -185,8 +191,19 @@ class EventBus:
             for sub in self._subs:
                 if not sub.closed:
                     self._call(sub, batch)
+        if markers:
+            for sub in self._subs:
+                if not sub.closed and sub.flush is not None:
+                    self._call_flush(sub)
         for m in markers:
             m.done.set()
+
+    @staticmethod
+    def _call_flush(sub: Subscription) -> None:
+        try:
+            sub.flush()  # type: ignore[misc]
+        except Exception:
+            logger.exception("event subscriber %r failed to flush", sub.fn)
 
     @staticmethod
     def _call(sub: Subscription, batch: Sequence[Event]) -> None:

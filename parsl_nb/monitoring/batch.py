@@ -1,5 +1,7 @@
 """One batch of events turned into rows: each task and try written once per batch.
 
+Runs in the writer process (:mod:`parsl_nb.monitoring.writer`), on events
+rebuilt from the kernel's compact feed (:mod:`parsl_nb.monitoring.feed`).
 A short task usually lives its whole life (UNSCHED to EXEC_DONE) inside one
 batch; it then costs one ``task`` insert, one ``try`` insert and its
 ``status`` rows, with no updates and no re-reads.
@@ -7,13 +9,13 @@ batch; it then costs one ``task`` insert, one ``try`` insert and its
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from itertools import chain
 from typing import Any
 
 from ..dataflow.events import BlockEvent, ResourceEvent, TaskEvent
 from ..dataflow.states import FINAL_STATES, TaskState
+from .feed import CallPreview, Snapshot
 
 __all__ = ["Batch"]
 
@@ -21,7 +23,6 @@ S = TaskState
 _IN_TRY = frozenset({S.LAUNCHED, S.RUNNING, S.JOINING})
 _COUNTERS = {S.EXEC_DONE: "tasks_completed", S.MEMO_DONE: "tasks_memo", S.FAILED: "tasks_failed",
              S.DEP_FAIL: "tasks_dep_fail", S.CANCELLED: "tasks_cancelled"}
-_PREVIEW = 200
 _NAME = {state: state.name for state in TaskState}  # Enum.name is a slow descriptor
 _LAUNCH, _RUN, _END, _FINAL = "launch", "run", "end", "final"
 _KIND = {S.LAUNCHED: _LAUNCH, S.RUNNING: _RUN, S.FAIL_RETRYABLE: _END,
@@ -83,8 +84,11 @@ _BLOCK_ROWS = _Rows("block", ("executor", "block_id", "job_id", "provider", "sta
 class Batch:
     """The rows of one batch of events.
 
-    ``record_of(tid)`` gives the kernel's task record (or None), read for
-    what events do not carry: memo key, std streams, engine and block.
+    ``record_of(tid)`` gives the task's :class:`~parsl_nb.monitoring.feed.Snapshot`
+    (or None), taken by the kernel when the try or task ended: what events
+    do not carry (memo key, std streams, engine, block, the try's exception).
+    A new task's event carries a :class:`~parsl_nb.monitoring.feed.CallPreview`
+    as its ``call``.
     """
 
     __slots__ = ("record_of", "status", "tasks", "new_tasks", "tries", "blocks", "counts", "resources")
@@ -99,10 +103,8 @@ class Batch:
         self.counts: dict[str, int] = {}
         self.resources: list[tuple[Any, ...]] = []
 
-    def add_resource(self, ev: ResourceEvent) -> None:
-        """A resource sample of an engine; its try is the task's current one."""
-        record = self.record_of(ev.tid) if ev.tid is not None else None
-        try_id = getattr(record, "try_id", 0) if ev.tid is not None else None
+    def add_resource(self, ev: ResourceEvent, try_id: int | None) -> None:
+        """A resource sample of an engine, taken during try ``try_id`` of its task."""
         self.resources.append((ev.tid, try_id, ev.engine, ev.block, ev.time, ev.cpu_percent, ev.rss, ev.vms,
                                ev.read_bytes, ev.write_bytes, ev.num_threads))
 
@@ -147,28 +149,30 @@ class Batch:
 
     def _end_try(self, ev: TaskEvent) -> None:
         row = self._try_row(ev.tid, ev.try_id)
-        record = self.record_of(ev.tid)
-        row[_Y_ENGINE] = getattr(record, "engine", None)
-        row[_Y_BLOCK] = getattr(record, "block", None)
+        record: Snapshot | None = self.record_of(ev.tid)
         row[_Y_RETURNED] = ev.time
         row[_Y_STATE] = _NAME[ev.new]
+        if record is not None:
+            row[_Y_ENGINE] = record.engine
+            row[_Y_BLOCK] = record.block
         if ev.new is not S.EXEC_DONE:
-            row[_Y_EXC] = _try_exception(record, ev)
+            exc = record.exception if record is not None and ev.new is not S.CANCELLED else None
+            row[_Y_EXC] = exc or ev.detail or None
 
     def _final(self, row: list[Any], ev: TaskEvent) -> None:
         row[_RETURNED] = ev.time
-        record = self.record_of(ev.tid)
+        record: Snapshot | None = self.record_of(ev.tid)
         if record is None:
             row[_TRIES], row[_FAIL_COUNT] = 0, 0
             return
         if record.depends:
-            row[_DEPENDS] = ",".join(map(str, record.depends))
-        row[_MEMOIZE] = int(record.memoize)
+            row[_DEPENDS] = record.depends
+        row[_MEMOIZE] = record.memoize
         row[_HASHSUM] = record.hashsum
         if record.stdout is not None or record.stderr is not None:
-            row[_STDOUT] = _text(record.stdout)
-            row[_STDERR] = _text(record.stderr)
-        row[_TRIES] = ev.try_id + 1 if record.try_time_launched is not None else 0
+            row[_STDOUT] = record.stdout
+            row[_STDERR] = record.stderr
+        row[_TRIES] = ev.try_id + 1 if record.launched else 0
         row[_FAIL_COUNT] = record.fail_count
 
     def write(self, conn: Any, run_id: str) -> None:
@@ -199,51 +203,6 @@ def _fill_new_task(row: list[Any], ev: TaskEvent) -> None:
     if ev.depends:
         row[_DEPENDS] = ",".join(map(str, ev.depends))
     row[_INVOKED] = ev.time
-    call = ev.call
-    if call is None:
-        return
-    if call.args or call.kwargs:
-        row[_ARGS] = _preview(call.args, call.kwargs)
-    if call.inputs:
-        row[_INPUTS] = json.dumps([_text(x) if hasattr(x, "url") else _short(x) for x in call.inputs])
-    if call.outputs:
-        row[_OUTPUTS] = json.dumps([_text(x) for x in call.outputs])
-
-
-def _try_exception(record: Any, ev: TaskEvent) -> str | None:
-    """``'Type: message'`` of a failed try (the kernel's failure history), else the event's detail."""
-    history = getattr(record, "fail_history", None)
-    if ev.new is not S.CANCELLED and history and len(history) > ev.try_id:
-        return str(history[ev.try_id])
-    return ev.detail or None
-
-
-def _preview(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> str:
-    parts = [_short(a) for a in args] + [f"{k}={_short(v)}" for k, v in kwargs.items() if k != "inputs"]
-    text = ", ".join(parts)
-    return text if len(text) <= _PREVIEW else text[: _PREVIEW - 3] + "..."
-
-
-def _short(value: Any) -> str:
-    try:
-        tid = getattr(value, "tid", None)
-        if tid is not None and hasattr(value, "task_record"):
-            return f"<task {tid}>"
-        text = repr(value)
-    except Exception:  # a repr that raises must not stop monitoring
-        text = f"<{type(value).__name__}>"
-    return text if len(text) <= _PREVIEW else text[:60] + "..."
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    url = getattr(value, "url", None)
-    if isinstance(url, str):
-        return url
-    filepath = getattr(value, "filepath", None)
-    if isinstance(filepath, str):
-        return filepath
-    if isinstance(value, tuple):
-        return str(value[0])
-    return str(value)
+    call: CallPreview | None = ev.call
+    if call is not None:
+        row[_ARGS], row[_INPUTS], row[_OUTPUTS] = call

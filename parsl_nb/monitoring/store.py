@@ -1,32 +1,43 @@
-"""The monitoring store: a subscriber that writes a run's events into SQLite.
+"""The monitoring store: a subscriber that feeds a run's events to a writer process.
 
-It runs on the event bus's dispatcher thread, never on a task's path: each
-batch of events becomes one transaction. If the disk refuses a write (full,
-read-only, gone), the store warns once and stops; tasks go on.
+The kernel's side only encodes each batch of events compactly
+(:mod:`~parsl_nb.monitoring.feed`) and queues it; a sender thread pipes it to
+:mod:`~parsl_nb.monitoring.writer`, a child process that builds the rows and
+writes ``monitoring.db``, a transaction per batch, on a core the kernel is not
+using. If the disk refuses a write (full, read-only, gone) or the writer
+dies, the store warns once and stops; tasks go on.
 """
 
 from __future__ import annotations
 
 import getpass
+import itertools
 import logging
 import os
-import socket
+import pickle
+import queue
 import sqlite3
+import subprocess
 import sys
 import threading
 import time
 import warnings
+from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..dataflow.events import BlockEvent, Event, ResourceEvent, Subscription, TaskEvent
-from .batch import Batch
+from ..dataflow.events import Event, Subscription
+from .feed import encode
 from .options import workflow_name
-from .schema import DB_NAME, SCHEMA, SCHEMA_VERSION
+from .schema import DB_NAME
+from .writer import HEADER, create_store
 
 __all__ = ["MonitoringStore", "open_store"]
 
 logger = logging.getLogger(__name__)
+
+CLOSE_TIMEOUT = 120.0  # s for the writer to catch up and close at the end of a run
+SYNC_TIMEOUT = 10.0
 
 
 class MonitoringStore:
@@ -45,12 +56,14 @@ class MonitoringStore:
         The kernel's executors, to name a block's provider.
     workflow_name : str, optional
         Default: the notebook's or script's name.
+    time_began : float, optional
+        Default: now.
 
     Raises
     ------
     sqlite3.Error, OSError
-        If the database cannot be created; :func:`open_store` turns that
-        into a warning.
+        If the database cannot be created or the writer process cannot start;
+        :func:`open_store` turns that into a warning.
     """
 
     def __init__(self, run_dir: str, run_id: str, tasks: Mapping[int, Any],
@@ -60,95 +73,144 @@ class MonitoringStore:
         self.run_id = run_id
         self._tasks = tasks
         self._executors = executors if executors is not None else {}
-        self._lock = threading.Lock()
         self._sub: Subscription | None = None
         self.error: BaseException | None = None
-        self._conn: Any = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        try:
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-            self._conn.executescript(SCHEMA)
-            self._write_workflow(run_dir, workflow_name or default_workflow_name(),
-                                 time_began if time_began is not None else time.time())
-        except BaseException:
-            self._conn.close()
-            raise
-
-    def _write_workflow(self, run_dir: str, name: str, began: float) -> None:
-        from .. import __version__
-
-        with self._conn:
-            self._conn.execute("BEGIN")
-            self._conn.execute(
-                "INSERT OR REPLACE INTO workflow (run_id, workflow_name, user, host, run_dir, parsl_nb_version,"
-                " schema_version, time_began) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (self.run_id, name, _user(), socket.gethostname(), os.path.abspath(run_dir), __version__,
-                 SCHEMA_VERSION, began))
+        self._active = True
+        create_store(self.path, run_id, workflow_name or default_workflow_name(), _user(), os.path.abspath(run_dir),
+                     time_began if time_began is not None else time.time())
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "parsl_nb.monitoring.writer", self.path, run_id],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            start_new_session=True)  # a notebook interrupt (sent to the kernel's group) is not for it
+        self._outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._syncs = itertools.count(1)
+        self._synced = 0
+        self._closed = False
+        self._said: deque[str] = deque(maxlen=20)  # what the writer printed besides the protocol
+        self._cv = threading.Condition()
+        self._sender = threading.Thread(target=self._send_loop, name="parsl_nb-monitoring-send", daemon=True)
+        self._reader = threading.Thread(target=self._read_loop, name="parsl_nb-monitoring-read", daemon=True)
+        self._sender.start()
+        self._reader.start()
 
     def attach(self, bus: Any) -> None:
         """Subscribe to ``bus`` (the kernel's :class:`~parsl_nb.dataflow.events.EventBus`)."""
-        self._sub = bus.subscribe(self.write_events)
+        self._sub = bus.subscribe(self.write_events, flush=self.sync)
 
     @property
     def active(self) -> bool:
         """Whether the store still writes (False after close or a failed write)."""
-        return self._conn is not None
+        return self._active
+
+    @property
+    def pid(self) -> int:
+        """The writer process's pid."""
+        return self._proc.pid
 
     def write_events(self, batch: Sequence[Event]) -> None:
-        """Write one batch of events in one transaction (the subscriber call)."""
-        if self._conn is None:
+        """Queue one batch of events for the writer (the subscriber call)."""
+        if self._active:
+            items = encode(batch, self._tasks.get, self._provider)
+            if items:
+                self._post(("events", items))
+
+    def sync(self, timeout: float = SYNC_TIMEOUT) -> None:
+        """Wait until the writer has written every batch queued so far (``dfk.events.flush()`` calls it)."""
+        if not self._active:
             return
-        rows = Batch(self._tasks.get)
-        add_task = rows.add_task
-        for ev in batch:
-            if type(ev) is TaskEvent:
-                add_task(ev)
-            elif isinstance(ev, BlockEvent):
-                rows.add_block(ev, self._provider(ev.executor))
-            elif isinstance(ev, ResourceEvent):
-                rows.add_resource(ev)
-        try:
-            with self._lock:
-                if self._conn is not None:
-                    rows.write(self._conn, self.run_id)
-        except (sqlite3.Error, OSError) as e:
-            self._degrade(e)
+        n = next(self._syncs)
+        self._post(("sync", n))
+        with self._cv:
+            self._cv.wait_for(lambda: self._synced >= n or not self._active, timeout)
+
+    def _post(self, message: tuple[Any, ...]) -> None:
+        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        self._outbox.put(HEADER.pack(len(data)) + data)
 
     def _provider(self, label: str) -> str | None:
         provider = getattr(self._executors.get(label), "provider", None)
         return type(provider).__name__ if provider is not None else None
 
+    # ------------------------------------------------------------- the pipes
+    def _send_loop(self) -> None:
+        stdin = self._proc.stdin
+        assert stdin is not None
+        try:
+            while (frame := self._outbox.get()) is not None:
+                stdin.write(frame)
+                stdin.flush()
+        except (OSError, ValueError):  # the writer is gone; the reader reports why
+            pass
+        finally:
+            try:
+                stdin.close()
+            except OSError:
+                pass
+
+    def _read_loop(self) -> None:
+        stdout = self._proc.stdout
+        assert stdout is not None
+        for raw in stdout:
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            if line.startswith("synced "):
+                with self._cv:
+                    self._synced = int(line.split()[1])
+                    self._cv.notify_all()
+            elif line == "closed":
+                self._closed = True
+            elif line.startswith("error "):
+                kind, _, message = line[6:].partition("\t")
+                self._degrade(_error(kind, message))
+            else:
+                self._said.append(line)
+        if not self._closed and self._active:
+            code = self._proc.wait()
+            said = " / ".join(self._said)[-500:] or "no message"
+            self._degrade(RuntimeError(f"the monitoring writer process (pid {self._proc.pid}) exited with code "
+                                       f"{code}: {said}"))
+
     def _degrade(self, error: BaseException) -> None:
+        if not self._active:
+            return
         msg = (f"monitoring stopped: cannot write {self.path} ({type(error).__name__}: {error}); "
                "tasks go on, but this run's monitoring record ends here")
         logger.warning(msg)
         warnings.warn(msg, RuntimeWarning, stacklevel=2)
         self.error = error
-        with self._lock:
-            conn, self._conn = self._conn, None
+        self._active = False
         if self._sub is not None:
             self._sub.close()
-        try:
-            if conn is not None:
-                conn.close()
-        except sqlite3.Error:
-            pass
+        self._outbox.put(None)  # the sender closes the pipe; the writer exits
+        with self._cv:
+            self._cv.notify_all()
 
     def close(self, time_completed: float | None = None) -> None:
-        """Record the end of the run and close the database (call after the bus is closed)."""
+        """Record the end of the run, wait for the writer to finish, and end it (call after the bus is closed)."""
         if self._sub is not None:
             self._sub.close()
-        with self._lock:
-            conn, self._conn = self._conn, None
-        if conn is None:
-            return
+        if self._active:
+            self._post(("close", time_completed if time_completed is not None else time.time()))
+            self._active = False
+        self._outbox.put(None)
+        self._reader.join(CLOSE_TIMEOUT)
         try:
-            end = time_completed if time_completed is not None else time.time()
-            conn.execute("UPDATE workflow SET time_completed = ? WHERE run_id = ?", (end, self.run_id))
-        except sqlite3.Error as e:
-            logger.warning("monitoring: could not record the end of run %s: %s", self.run_id, e)
-        finally:
-            conn.close()
+            self._proc.wait(5)
+        except subprocess.TimeoutExpired:
+            logger.warning("monitoring: the writer process %s did not finish in %.0f s; killed (the end of the "
+                           "record may be missing)", self._proc.pid, CLOSE_TIMEOUT)
+            self._proc.kill()
+            self._proc.wait()
+        self._sender.join(5)
+        if self._proc.stdout is not None:
+            self._proc.stdout.close()
+
+
+def _error(kind: str, message: str) -> BaseException:
+    """The writer's error as an exception of its class (sqlite3's or OSError)."""
+    cls = getattr(sqlite3, kind, None)
+    if isinstance(cls, type) and issubclass(cls, Exception):
+        return cls(message)
+    return OSError(message) if kind.endswith("Error") else RuntimeError(f"{kind}: {message}")
 
 
 def open_store(dfk: Any) -> MonitoringStore | None:

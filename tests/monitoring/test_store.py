@@ -168,44 +168,52 @@ def test_monitoring_false_writes_no_store(run_dir):
     assert runs(run_dir) == []
 
 
-class _ReadOnlyConnection:
-    """Stands in for the store's connection once the disk went read-only (root ignores chmod)."""
-
-    def __init__(self, real):
-        self.real = real
-
-    def execute(self, sql, *args):
-        if sql.startswith(("BEGIN", "INSERT", "UPDATE")):
-            raise sqlite3.OperationalError("attempt to write a readonly database")
-        return self.real.execute(sql, *args)
-
-    def executemany(self, sql, rows):
-        raise sqlite3.OperationalError("attempt to write a readonly database")
-
-    @property
-    def in_transaction(self):
-        return self.real.in_transaction
-
-    def close(self):
-        self.real.close()
+def _degrades_and_tasks_go_on(dfk, store, fault) -> list[warnings.WarningMessage]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fault()
+        assert [inc(i).result() for i in range(10)] == list(range(1, 11))
+        wait_until(lambda: not store.active, 30, "the store to notice the fault")
+        assert [inc(i).result() for i in range(3)] == [1, 2, 3]
+        parsl.clear()  # closing a failed store neither raises nor hangs
+    return list(caught)
 
 
-def test_read_only_run_dir_mid_run_stops_monitoring_with_a_warning_and_tasks_go_on(run_dir):
+def test_database_locked_by_another_process_stops_monitoring_with_a_warning_and_tasks_go_on(run_dir):
     dfk = parsl.load(_config(run_dir))
     assert [inc(i).result() for i in range(3)] == [1, 2, 3]
     dfk.events.flush()
     store = dfk.monitoring
-    store._conn = _ReadOnlyConnection(store._conn)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        assert [inc(i).result() for i in range(10)] == list(range(1, 11))
-        wait_until(lambda: not store.active)
-        assert [inc(i).result() for i in range(3)] == [1, 2, 3]
-    parsl.clear()
-    assert any("monitoring stopped" in str(w.message) for w in caught)
+    other = sqlite3.connect(store.path, isolation_level=None)
+    try:
+        caught = _degrades_and_tasks_go_on(dfk, store, lambda: other.execute("BEGIN EXCLUSIVE"))
+    finally:
+        other.close()
+    assert any("monitoring stopped" in str(w.message) and "locked" in str(w.message) for w in caught)
     assert isinstance(store.error, sqlite3.OperationalError)
     run = runs(run_dir)[-1]
     assert run.counts() == {"EXEC_DONE": 3}  # what was written before stays readable
+
+
+def test_writer_process_killed_stops_monitoring_with_a_warning_and_tasks_go_on(run_dir):
+    dfk = parsl.load(_config(run_dir))
+    assert [inc(i).result() for i in range(3)] == [1, 2, 3]
+    dfk.events.flush()
+    store = dfk.monitoring
+    caught = _degrades_and_tasks_go_on(dfk, store, lambda: os.kill(store.pid, 9))
+    assert any("monitoring stopped" in str(w.message) and "writer process" in str(w.message) for w in caught)
+    assert runs(run_dir)[-1].counts() == {"EXEC_DONE": 3}
+
+
+def test_writer_process_ends_with_the_kernel(run_dir):
+    import psutil
+
+    dfk = parsl.load(_config(run_dir))
+    inc(1).result()
+    writer = psutil.Process(dfk.monitoring.pid)
+    assert writer.is_running() and "parsl_nb.monitoring.writer" in " ".join(writer.cmdline())
+    parsl.clear()
+    assert not writer.is_running() or writer.status() == psutil.STATUS_ZOMBIE
 
 
 def test_unwritable_run_dir_at_start_warns_and_runs_without_store(run_dir, monkeypatch):
