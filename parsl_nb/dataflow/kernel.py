@@ -26,7 +26,7 @@ from .events import EventBus, Subscriber, Subscription, TaskEvent
 from .launch import AUTO_LOGNAME, Countdown, failures_of, std_target
 from .memo import Memoizer
 from .rundir import RunLog, make_run_dir
-from .states import TaskState
+from .states import TaskState, TaskStateCounts
 from .taskrecord import TaskRecord
 
 if TYPE_CHECKING:
@@ -71,11 +71,13 @@ class DataFlowKernel:
         self._log = RunLog(self.run_dir) if self.config.initialize_logging else None
         self.events = EventBus()
         self.tasks: dict[int, TaskRecord] = {}
+        self.task_state_counts = TaskStateCounts(lambda: [r.status for r in list(self.tasks.values())])
+        """Parsl's live count of tasks by state: ``dfk.task_state_counts[States.failed]``."""
         self._next_tid = itertools.count()
         self._resolver: DependencyResolver = self.config.dependency_resolver or DEEP_DEPENDENCY_RESOLVER
         self.memoizer = Memoizer(enabled=self.config.app_cache, checkpoints=self.checkpointer)
         self.data_manager = DataManager(self)
-        self._func_hashes: dict[int, str] = {}
+        self._apps: dict[int, AppBase[Any, Any]] = {}  # until the task is final: its memo key needs the app
         self._outputs_of: dict[int, list[Any]] = {}
         self.cleanup_called = False
         self.time_began = time.time()
@@ -128,7 +130,7 @@ class DataFlowKernel:
         record.stderr = std_target(spec.stderr, record, "stderr", self.run_dir, self.config.std_autopath)
         _auto_lognames_into_kwargs(record, spec)
         record.func = app.executed_function(spec, record.stdout, record.stderr)
-        self._func_hashes[tid] = app.func_hash
+        self._apps[tid] = app
         fut: AppFuture[Any] = AppFuture(record)
         record.app_fu = fut
         fut._outputs = [DataFuture(fut, f, tid) for f in spec.outputs]
@@ -193,7 +195,11 @@ class DataFlowKernel:
             # items of inputs= are unwrapped one by one, also by the shallow resolver (as in Parsl)
             record.kwargs = {k: [unwrap(x) for x in v] if k == "inputs" and isinstance(v, (list, tuple))
                              else unwrap(v) for k, v in record.kwargs.items()}
-        if record.memoize and self._serve_from_memo(record):
+        try:
+            if record.memoize and self._serve_from_memo(record):
+                return
+        except Exception as e:  # e.g. an argument with no id_for_memo: this task fails, no retry can help
+            self._finish_failed(record, e, S.FAILED)
             return
         if self.cleanup_called:  # executors are going away: a task not launched yet is cancelled
             if self._set_state(record, S.CANCELLED, detail="kernel cleaned up"):
@@ -202,9 +208,10 @@ class DataFlowKernel:
         self._launch(record)
 
     def _serve_from_memo(self, record: TaskRecord) -> bool:
-        key = self.memoizer.make_key(record, self._func_hashes[record.tid], self._outputs_of.get(record.tid, []))
+        app = self._apps[record.tid]
+        key = self.memoizer.make_key(record, app.func_hash, self._outputs_of.get(record.tid, []), app.func)
         record.hashsum = key
-        hit = self.memoizer.check(key) if key is not None else None
+        hit = self.memoizer.check(key)
         if hit is None:
             return False
         if self._set_state(record, S.MEMO_DONE, detail="memo"):
@@ -312,7 +319,7 @@ class DataFlowKernel:
             fut.set_exception(exc)
 
     def _release(self, record: TaskRecord) -> None:
-        self._func_hashes.pop(record.tid, None)
+        self._apps.pop(record.tid, None)
         self._outputs_of.pop(record.tid, None)
         if self.config.garbage_collect:
             record.release()
@@ -407,11 +414,8 @@ class DataFlowKernel:
             wait(futures)
 
     def task_counts(self) -> dict[str, int]:
-        """How many tasks are in each state, by Parsl's state names."""
-        counts: dict[str, int] = {}
-        for r in list(self.tasks.values()):
-            counts[r.status.label] = counts.get(r.status.label, 0) + 1
-        return counts
+        """How many tasks are in each state with any, by Parsl's state names (from ``task_state_counts``)."""
+        return {state.label: n for state, n in self.task_state_counts.items() if n}
 
     @property
     def graph(self) -> nx.DiGraph:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import enum
+from collections import Counter
+from collections.abc import Callable, ItemsView, Iterable, Iterator, Mapping, ValuesView
 
-__all__ = ["FINAL_STATES", "FINAL_FAILURE_STATES", "States", "TaskState", "allowed"]
+__all__ = ["FINAL_STATES", "FINAL_FAILURE_STATES", "States", "TaskState", "TaskStateCounts", "allowed"]
 
 
 class TaskState(enum.IntEnum):
@@ -71,3 +73,51 @@ _ALLOWED: dict[TaskState, frozenset[TaskState]] = {
 def allowed(old: TaskState, new: TaskState) -> bool:
     """Whether a task may move from ``old`` to ``new``."""
     return new in _ALLOWED.get(old, frozenset())
+
+
+class TaskStateCounts(Mapping[TaskState, int]):
+    """How many tasks are in each state: Parsl's ``dfk.task_state_counts``.
+
+    A read-only mapping with every :class:`TaskState` as a key (0 when no task
+    is in it). It keeps no counts of its own: each read counts the states of
+    the kernel's task records, the one owner of task state, so it is always
+    current and can never drift from them.
+
+    Examples
+    --------
+    >>> from parsl_nb.dataflow.states import States
+    >>> parsl.dfk().task_state_counts[States.failed]      # doctest: +SKIP
+    0
+    """
+
+    __slots__ = ("_states",)
+
+    def __init__(self, states: Callable[[], Iterable[TaskState]]) -> None:
+        self._states = states
+
+    def __getitem__(self, state: TaskState) -> int:
+        if not isinstance(state, TaskState):
+            raise KeyError(state)
+        return sum(1 for s in self._states() if s is state)
+
+    def __iter__(self) -> Iterator[TaskState]:
+        return iter(TaskState)
+
+    def __len__(self) -> int:
+        return len(TaskState)
+
+    def snapshot(self) -> dict[TaskState, int]:
+        """Every state's count, from one pass over the tasks."""
+        found = Counter(self._states())
+        return {state: found[state] for state in TaskState}
+
+    def items(self) -> ItemsView[TaskState, int]:
+        """(state, count) pairs, counted in one pass."""
+        return self.snapshot().items()
+
+    def values(self) -> ValuesView[int]:
+        """The counts, in TaskState order, counted in one pass."""
+        return self.snapshot().values()
+
+    def __repr__(self) -> str:
+        return f"TaskStateCounts({self.snapshot()!r})"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 import pytest
 
@@ -10,6 +11,7 @@ import parsl_nb as parsl
 from parsl_nb.app.app import bash_app, python_app
 from parsl_nb.app.errors import BashExitFailure
 from parsl_nb.config import Config
+from parsl_nb.data_provider.files import File
 from parsl_nb.dataflow.memoization import BasicMemoizer, id_for_memo
 from parsl_nb.executors import ThreadPoolExecutor
 from parsl_nb.utils import get_all_checkpoints
@@ -167,10 +169,109 @@ def test_id_for_memo_registration(threads):
     assert seen == [1, 2]
 
 
-def test_a_failing_id_for_memo_does_not_strand_the_task(threads):
+class Unmemoizable:
+    """No id_for_memo is registered for it, as in Parsl's test_memoize_bad_id_for_memo."""
+
+
+@python_app(cache=True)
+def noop(x, label=None, inputs=()):
+    return "ran"
+
+
+def test_an_unregistered_argument_type_fails_the_task_not_the_call(threads):
+    fut = noop(Unmemoizable())  # as in Parsl: the call returns a future; the task fails
+    with pytest.raises(ValueError) as info:
+        fut.result(timeout=10)
+    msg = str(info.value)
+    assert "positional argument 0 ('x')" in msg and "Unmemoizable" in msg
+    assert "@id_for_memo.register(Unmemoizable)" in msg
+    assert "pass it as x=... and list it in ignore_for_cache=['x']" in msg
+    assert fut.task_status() == "failed"
+    assert noop(1).result(timeout=10) == "ran"  # other tasks go on, cached as before
+    assert noop(1).task_status() == "memo_done"
+
+
+def test_an_unregistered_keyword_or_nested_value_is_named(threads):
+    fut = noop(1, label=[1, Unmemoizable()])
+    with pytest.raises(ValueError) as info:
+        fut.result(timeout=10)
+    msg = str(info.value)
+    assert "keyword argument 'label' (a list) holds a value that is of type" in msg
+    assert "Unmemoizable" in msg and "ignore_for_cache=['label']" in msg
+
+
+def test_ignore_for_cache_lets_an_unregistered_type_through(threads):
+    @python_app(cache=True, ignore_for_cache=["handle"])
+    def use(x, handle=None):
+        return x
+
+    assert use(3, handle=Unmemoizable()).result(timeout=10) == 3
+    again = use(3, handle=Unmemoizable())
+    assert again.result(timeout=10) == 3 and again.task_status() == "memo_done"
+
+
+def test_an_unregistered_type_after_a_dependency_fails_too(threads):
+    fut = noop(Unmemoizable(), inputs=[noop(1)])
+    with pytest.raises(ValueError, match="Unmemoizable"):
+        fut.result(timeout=10)
+
+
+def test_without_cache_any_argument_type_runs(threads):
+    @python_app
+    def plain(x):
+        return "ran"
+
+    assert plain(Unmemoizable()).result(timeout=10) == "ran"
+
+
+def test_app_cache_off_ignores_unregistered_types(run_dir):
+    parsl.load(Config(executors=[ThreadPoolExecutor()], run_dir=run_dir, app_cache=False))
+    try:
+        assert noop(Unmemoizable()).result(timeout=10) == "ran"
+    finally:
+        parsl.clear()
+
+
+def test_a_failing_id_for_memo_fails_the_task_with_its_error(threads):
     @python_app(cache=True)
     def take(obj):
         return "ran"
 
     fut = take(Exploding())
-    assert fut.result(timeout=10) == "ran"
+    with pytest.raises(RuntimeError, match="this id_for_memo is broken") as info:
+        fut.result(timeout=10)
+    if sys.version_info >= (3, 11):  # notes exist from 3.11 on
+        assert "id_for_memo for positional argument 0 ('obj') of task" in info.value.__notes__[0]
+    assert fut.task_status() == "failed"
+    assert take("fine").result(timeout=10) == "ran"
+
+
+@pytest.mark.parametrize("value", ["s", 1, 2.5, True, None, b"raw", [1, "a"], (1, 2), {"k": [1]}, {1, 2},
+                                   frozenset({3}), File("data.csv")], ids=repr)
+def test_supported_types_are_served_from_the_cache(threads, value):
+    @python_app(cache=True)
+    def echo_back(x):
+        return "ran"
+
+    echo_back(value).result(timeout=10)
+    again = echo_back(value)
+    assert again.result(timeout=10) == "ran" and again.task_status() == "memo_done"
+
+
+def _helper_a(x):
+    return x
+
+
+def _helper_b(x):
+    return x
+
+
+def test_a_function_argument_is_keyed_by_the_function(threads):
+    @python_app(cache=True)
+    def apply(f, x):
+        return f(x)
+
+    assert apply(_helper_a, 1).result(timeout=10) == 1
+    assert apply(_helper_a, 1).task_status() == "memo_done"
+    other = apply(_helper_b, 1)
+    assert other.result(timeout=10) == 1 and other.task_status() == "exec_done"

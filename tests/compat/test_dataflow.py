@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import Future
 
 import pytest
@@ -11,6 +12,8 @@ import parsl_nb as parsl
 from parsl_nb.app.app import bash_app, join_app, python_app
 from parsl_nb.data_provider.files import File
 from parsl_nb.dataflow.errors import DependencyError, JoinError
+from parsl_nb.dataflow.states import States
+from tests.conftest import wait_until
 
 
 @python_app
@@ -164,3 +167,35 @@ def test_load_dfk_clear(run_dir):
         parsl.dfk()
     with pytest.raises(NoDataFlowKernelError):
         double(1)
+
+
+def test_task_state_counts_as_parsls_tests_read_them(threads):
+    counts = parsl.dfk().task_state_counts
+    assert counts[States.failed] == 0 and counts[States.exec_done] == 0
+    with pytest.raises(ZeroDivisionError):
+        bad_divide(0).result()
+    assert parsl.dfk().task_state_counts[States.failed] == 1
+    assert counts[States.failed] == 1  # the same object stays current
+    assert double(2).result() == 4
+    assert counts[States.exec_done] == 1
+
+
+def test_task_state_counts_follow_a_task_through_its_states(threads):
+    counts = threads.task_state_counts
+    gate = threading.Event()
+
+    @python_app
+    def wait_for_gate():
+        gate.wait(10)
+        return 1
+
+    running = wait_for_gate()
+    waiting = add(running, 1)
+    wait_until(lambda: counts[States.running] == 1)
+    assert counts[States.pending] == 1  # `waiting` waits for `running`
+    gate.set()
+    assert waiting.result(timeout=10) == 2
+    assert counts[States.running] == 0 and counts[States.pending] == 0 and counts[States.exec_done] == 2
+    assert dict(counts) == {state: (2 if state is States.exec_done else 0) for state in States}
+    assert sum(counts.values()) == len(threads.tasks)
+    assert threads.task_counts() == {"exec_done": 2}
