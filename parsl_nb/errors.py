@@ -8,7 +8,7 @@ the kernel), because each passes all of its constructor arguments on to
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "DependencyError",
     "ExecutorError",
     "InternalConsistencyError",
+    "InvalidResourceSpecification",
     "JoinError",
     "MissingOutputs",
     "NoDataFlowKernelError",
@@ -76,6 +77,32 @@ class UnsupportedFeatureError(ParslError):
     def __str__(self) -> str:
         msg = f"executor {self.executor!r} does not support {self.feature}"
         return f"{msg}; {self.hint}" if self.hint else msg
+
+
+class InvalidResourceSpecification(UnsupportedFeatureError):
+    """A task's ``parsl_resource_specification`` cannot be honoured (Parsl's name).
+
+    Also an :class:`UnsupportedFeatureError`, with ``feature`` naming the
+    specification, so either ``except`` clause catches it.
+
+    Parameters
+    ----------
+    invalid_keys : set of str
+        The keys that cannot be honoured, for example ``{"cores"}``.
+    message : str
+        Why, and what to do instead.
+    executor : str
+        The label of the executor that refused them.
+    """
+
+    def __init__(self, invalid_keys: Iterable[str], message: str = "", executor: str = "") -> None:
+        keys = set(invalid_keys)
+        ParslError.__init__(self, keys, message, executor)  # the constructor's own arguments: it pickles
+        self.invalid_keys = keys
+        self.message = message
+        self.feature = f"parsl_resource_specification keys {sorted(keys)}"
+        self.executor = executor
+        self.hint = message
 
 
 class ExecutorError(ParslError):

@@ -66,6 +66,7 @@ def _examples():
         "DependencyError": errors.DependencyError([(root, 3)], 7),
         "ExecutorError": errors.ExecutorError("threads", "shut down"),
         "InternalConsistencyError": errors.InternalConsistencyError("task in two states"),
+        "InvalidResourceSpecification": errors.InvalidResourceSpecification({"cores"}, "use engines", "threads"),
         "JoinError": errors.JoinError([(zero, 4), (KeyError("k"), 5)], 6),
         "MissingOutputs": errors.MissingOutputs("app f", [File("a.txt"), File("b.txt")]),
         "NoDataFlowKernelError": errors.NoDataFlowKernelError("load first"),

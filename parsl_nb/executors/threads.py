@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import AppTimeout, ConfigError, ExecutorError, UnsupportedFeatureError
+from ..errors import AppTimeout, ConfigError, ExecutorError, InvalidResourceSpecification
 from .base import Executor, ExecutorContext, TaskSpec
 
 __all__ = ["ThreadPoolExecutor"]
@@ -60,13 +60,12 @@ class ThreadPoolExecutor(Executor):
 
     def submit_task(self, task: TaskSpec) -> cf.Future[Any]:
         """Queue the task on the pool."""
-        if task.resource_specification:
-            raise UnsupportedFeatureError(
-                f"parsl_resource_specification={task.resource_specification!r}",
-                self.label,
-                "threads share one process and cannot reserve cores, memory or GPUs; "
-                "drop the specification or send the app to an engine executor",
-            )
+        spec = task.resource_specification
+        if spec:
+            raise InvalidResourceSpecification(
+                set(spec), f"got {spec!r}, but threads share one process and "
+                "cannot reserve cores, memory or GPUs; drop the specification or send the app to an engine executor",
+                self.label)
         pool = self._pool
         if pool is None or self._closed:
             raise ExecutorError(self.label, "it is shut down (its DataFlowKernel was cleaned up); "

@@ -3,6 +3,7 @@
 The names follow Parsl's ``parsl.providers``.
 """
 
+from . import _parsl_paths  # noqa: F401  (Parsl paths such as parsl_nb.providers.slurm.slurm)
 from .base import ExecutionProvider, JobState, JobStatus
 from .cluster_provider import ClusterProvider
 from .commands import CommandFailed, SubmitError

@@ -1,0 +1,1 @@
+"""Parsl's ``parsl.executors.high_throughput`` package path (see :mod:`.executor`)."""
