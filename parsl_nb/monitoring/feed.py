@@ -1,11 +1,14 @@
 """The monitoring feed: the kernel's events, made compact for the writer process.
 
 The kernel side (:func:`encode`) runs on the event bus's dispatcher thread and
-does as little as it can: a transition becomes a plain tuple (one C call); only
-a task's first event (argument preview, inputs, outputs) and the end of a try
-or task (memo key, std streams, engine, block, exception: read from the task
-record *now*, while the kernel still has it) carry more. Everything else (rows,
-SQL) happens in the writer process, off the kernel's CPU.
+does as little as it can: each event becomes one flat tuple of numbers and
+strings, marshalled at once into bytes. Only a task's first event (app,
+dependencies, argument preview, inputs, outputs) and the end of a try or task
+(memo key, std streams, engine, block, exception: read from the task record
+*now*, while the kernel still has it) carry more. No container outlives its
+event, so the feed adds next to nothing to the kernel's garbage collections
+(which, with a few thousand tasks in flight, cost more than the encoding).
+Everything else (rows, SQL) happens in the writer process.
 
 The writer side (:func:`decode`) rebuilds the events and the records'
 snapshots, which :class:`~parsl_nb.monitoring.batch.Batch` turns into rows.
@@ -13,10 +16,10 @@ snapshots, which :class:`~parsl_nb.monitoring.batch.Batch` turns into rows.
 
 from __future__ import annotations
 
+import io
 import json
+import marshal
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import astuple
-from operator import attrgetter
 from typing import Any, NamedTuple
 
 from ..dataflow.events import BlockEvent, Event, ResourceEvent, TaskEvent
@@ -26,8 +29,12 @@ __all__ = ["CallPreview", "Snapshot", "decode", "encode"]
 
 _PREVIEW = 200
 _ENDS = frozenset(FINAL_STATES) | {TaskState.FAIL_RETRYABLE}
-_TRANSITION = attrgetter("time", "tid", "app", "old", "new", "try_id", "executor", "detail")
+_CODE: dict[TaskState | None, int] = {state: int(state) for state in TaskState}
+_CODE[None] = -1
+_STATES = sorted(TaskState, key=int)
 _BLOCK, _RESOURCE = "block", "resource"
+_PLAIN = 7  # time, tid, old, new, try_id, executor, detail
+_FIRST = _PLAIN + 5  # + app, depends, args, inputs, outputs
 
 
 class CallPreview(NamedTuple):
@@ -54,65 +61,86 @@ class Snapshot(NamedTuple):
 
 
 def encode(batch: Sequence[Event], record_of: Callable[[int], Any],
-           provider_of: Callable[[str], str | None]) -> list[tuple[Any, ...]]:
-    """The feed items of one batch of events (kernel side; picklable plain data)."""
-    out: list[tuple[Any, ...]] = []
+           provider_of: Callable[[str], str | None]) -> bytes:
+    """The feed of one batch of events (kernel side): marshalled flat tuples, one per event."""
+    out: list[bytes] = []
     add = out.append
+    dumps = marshal.dumps
+    code = _CODE
     for ev in batch:
         if type(ev) is TaskEvent:
+            new = ev.new
+            head: tuple[Any, ...] = (ev.time, ev.tid, code[ev.old], code[new], ev.try_id, ev.executor, ev.detail)
             if ev.old is None:
-                add((_TRANSITION(ev), ev.depends, _call_preview(ev.call)))
-            elif ev.new in _ENDS:
-                add((_TRANSITION(ev), _snapshot(record_of(ev.tid), ev.try_id)))
-            else:
-                add(_TRANSITION(ev))
+                head += (ev.app, ev.depends, *_call_preview(ev.call))
+            elif new in _ENDS:
+                head += _snapshot(record_of(ev.tid), ev.try_id)
+            try:
+                add(dumps(head))
+            except ValueError:  # a value marshal cannot take (a str subclass, say): store its text
+                add(dumps(_marshallable(head)))
         elif isinstance(ev, BlockEvent):
-            add((_BLOCK, provider_of(ev.executor), *astuple(ev)))
+            add(dumps((_BLOCK, provider_of(ev.executor), ev.time, ev.executor, ev.block_id, ev.job_id, ev.state,
+                       ev.detail)))
         elif isinstance(ev, ResourceEvent):
             record = record_of(ev.tid) if ev.tid is not None else None
             try_id = getattr(record, "try_id", 0) if ev.tid is not None else None
-            add((_RESOURCE, try_id, *astuple(ev)))
-    return out
+            add(dumps((_RESOURCE, try_id, ev.time, ev.tid, ev.executor, ev.engine, ev.block, ev.cpu_percent,
+                       ev.rss, ev.vms, ev.read_bytes, ev.write_bytes, ev.num_threads)))
+    return b"".join(out)
 
 
-def decode(items: Sequence[tuple[Any, ...]]) -> Iterator[tuple[Event, Any]]:
-    """``(event, extra)`` for each feed item (writer side).
+def decode(data: bytes) -> Iterator[tuple[Event, Any]]:
+    """``(event, extra)`` for each event in a feed (writer side).
 
     ``extra`` is the task's :class:`Snapshot` at the end of a try or task, the
     provider's name for a block event, the try id for a resource sample, else None.
     """
-    for item in items:
+    stream = io.BytesIO(data)
+    end = len(data)
+    while stream.tell() < end:
+        item = marshal.load(stream)
         head = item[0]
-        if type(head) is tuple:  # a task's first event, or the end of a try
-            if len(item) == 3:
-                yield _task_event(head, item[1], item[2]), None
-            else:
-                yield _task_event(head), Snapshot(*item[1]) if item[1] is not None else None
-        elif head == _BLOCK:
+        if head == _BLOCK:
             yield BlockEvent(*item[2:]), item[1]
         elif head == _RESOURCE:
             yield ResourceEvent(*item[2:]), item[1]
         else:
-            yield _task_event(item), None
+            yield _task_event(item)
 
 
-def _task_event(t: tuple[Any, ...], depends: tuple[int, ...] = (), call: CallPreview | None = None) -> TaskEvent:
-    time, tid, app, old, new, try_id, executor, detail = t
-    return TaskEvent(time, tid, app, old, new, try_id, executor, depends, detail, call)
+def _task_event(t: tuple[Any, ...]) -> tuple[TaskEvent, Snapshot | None]:
+    time, tid, old, new, try_id, executor, detail = t[:_PLAIN]
+    states = _STATES
+    if old < 0:  # a task's first event
+        app, depends, args, inputs, outputs = t[_PLAIN:_FIRST]
+        return TaskEvent(time, tid, app, None, states[new], try_id, executor, depends, detail,
+                         CallPreview(args, inputs, outputs)), None
+    ev = TaskEvent(time, tid, "", states[old], states[new], try_id, executor, detail=detail)
+    return ev, Snapshot(*t[_PLAIN:]) if len(t) > _PLAIN else None
 
 
-def _call_preview(call: Any) -> CallPreview | None:
+def _marshallable(value: Any) -> Any:
+    if value is None or type(value) in (int, float, str, bool, bytes):
+        return value
+    if isinstance(value, tuple | list):
+        return tuple(_marshallable(v) for v in value)
+    return str(value)
+
+
+def _call_preview(call: Any) -> tuple[str | None, str | None, str | None]:
     if call is None:
-        return None
+        return None, None, None
     args = _preview(call.args, call.kwargs) if call.args or call.kwargs else None
     inputs = json.dumps([_text(x) if hasattr(x, "url") else _short(x) for x in call.inputs]) if call.inputs else None
     outputs = json.dumps([_text(x) for x in call.outputs]) if call.outputs else None
-    return CallPreview(args, inputs, outputs)
+    return args, inputs, outputs
 
 
-def _snapshot(record: Any, try_id: int) -> tuple[Any, ...] | None:
+def _snapshot(record: Any, try_id: int) -> tuple[Any, ...]:
+    """The :class:`Snapshot` fields, flat (empty if the kernel no longer has the record)."""
     if record is None:
-        return None
+        return ()
     depends = ",".join(map(str, record.depends)) if record.depends else None
     stdout = stderr = None
     if record.stdout is not None or record.stderr is not None:

@@ -13,8 +13,8 @@ from __future__ import annotations
 import getpass
 import itertools
 import logging
+import marshal
 import os
-import pickle
 import queue
 import sqlite3
 import subprocess
@@ -30,7 +30,7 @@ from ..dataflow.events import Event, Subscription
 from .feed import encode
 from .options import workflow_name
 from .schema import DB_NAME
-from .writer import HEADER, create_store
+from .writer import CLOSE, EVENTS, HEADER, SYNC, create_store
 
 __all__ = ["MonitoringStore", "open_store"]
 
@@ -110,22 +110,21 @@ class MonitoringStore:
     def write_events(self, batch: Sequence[Event]) -> None:
         """Queue one batch of events for the writer (the subscriber call)."""
         if self._active:
-            items = encode(batch, self._tasks.get, self._provider)
-            if items:
-                self._post(("events", items))
+            feed = encode(batch, self._tasks.get, self._provider)
+            if feed:
+                self._post(EVENTS, feed)
 
     def sync(self, timeout: float = SYNC_TIMEOUT) -> None:
         """Wait until the writer has written every batch queued so far (``dfk.events.flush()`` calls it)."""
         if not self._active:
             return
         n = next(self._syncs)
-        self._post(("sync", n))
+        self._post(SYNC, str(n).encode())
         with self._cv:
             self._cv.wait_for(lambda: self._synced >= n or not self._active, timeout)
 
-    def _post(self, message: tuple[Any, ...]) -> None:
-        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-        self._outbox.put(HEADER.pack(len(data)) + data)
+    def _post(self, kind: bytes, payload: bytes) -> None:
+        self._outbox.put(HEADER.pack(len(payload) + 1) + kind + payload)
 
     def _provider(self, label: str) -> str | None:
         provider = getattr(self._executors.get(label), "provider", None)
@@ -189,7 +188,7 @@ class MonitoringStore:
         if self._sub is not None:
             self._sub.close()
         if self._active:
-            self._post(("close", time_completed if time_completed is not None else time.time()))
+            self._post(CLOSE, marshal.dumps(time_completed if time_completed is not None else time.time()))
             self._active = False
         self._outbox.put(None)
         self._reader.join(CLOSE_TIMEOUT)

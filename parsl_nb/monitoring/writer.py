@@ -4,29 +4,32 @@ Started by :class:`~parsl_nb.monitoring.store.MonitoringStore` as
 ``python -m parsl_nb.monitoring.writer DB RUN_ID`` with pipes on its standard
 streams. Building rows and running SQL cost more than a no-op task itself
 (about 20 us a task); here they use a core the kernel is not using, as Parsl's
-monitoring database manager does in its own process.
+monitoring database manager does in its own process. The writer runs at a lower
+CPU priority (nice +10): on a machine busy with the run, the record lags by a
+few seconds rather than slowing the tasks; ``dfk.events.flush()`` waits for it,
+and it is complete when the kernel is cleared.
 
-Protocol. Kernel to writer, on stdin: frames of a 4-byte little-endian length
-and a pickle of ``(kind, payload)``: ``("events", items)`` (one bus batch, one
-transaction), ``("sync", n)`` (answer once everything before it is written),
-``("close", time_completed)``. The pipe is anonymous, between a parent and the
-child it started: no one else can write to it, so its pickles are trusted as a
-``multiprocessing`` pipe's are. Writer to kernel, on stdout, one line each:
-``synced N``, ``closed``, or ``error TYPE<TAB>MESSAGE`` after which it writes
-nothing more and exits when stdin closes. End of stdin (the kernel exited or was
-killed) commits what was received and exits.
+Protocol. Kernel to writer, on stdin: frames of a 4-byte little-endian length,
+a kind byte and a payload: ``E`` + a feed (one bus batch, one transaction; see
+:mod:`~parsl_nb.monitoring.feed`), ``S`` + a number (answer once everything
+before it is written), ``C`` + the run's end time (marshalled). Only marshal
+data, never pickles, cross the pipe. Writer to kernel, on stdout, one line
+each: ``synced N``, ``closed``, or ``error TYPE<TAB>MESSAGE`` after which it
+writes nothing more and exits when stdin closes. End of stdin (the kernel
+exited or was killed) commits what was received and exits.
 """
 
 from __future__ import annotations
 
-import pickle
+import marshal
+import os
 import signal
 import socket
 import sqlite3
 import struct
 import sys
-from collections.abc import Sequence
-from typing import IO, Any
+from collections.abc import Iterator, Sequence
+from typing import IO
 
 from ..dataflow.events import BlockEvent, ResourceEvent, TaskEvent
 from .batch import Batch
@@ -36,6 +39,8 @@ from .schema import SCHEMA, SCHEMA_VERSION
 __all__ = ["StoreWriter", "create_store", "main"]
 
 HEADER = struct.Struct("<I")
+EVENTS, SYNC, CLOSE = b"E", b"S", b"C"
+NICENESS = 10
 
 
 def create_store(path: str, run_id: str, workflow: str, user: str, run_dir: str, began: float) -> None:
@@ -62,11 +67,11 @@ class StoreWriter:
         self.conn = sqlite3.connect(path, isolation_level=None)
         self.conn.execute("PRAGMA synchronous=NORMAL")
 
-    def write(self, items: Sequence[tuple[Any, ...]]) -> None:
-        """Write one batch of feed items in one transaction."""
+    def write(self, feed: bytes) -> None:
+        """Write one batch's feed in one transaction."""
         snapshots: dict[int, Snapshot | None] = {}
         rows = Batch(snapshots.get)
-        for ev, extra in decode(items):
+        for ev, extra in decode(feed):
             if type(ev) is TaskEvent:
                 if extra is not None:
                     snapshots[ev.tid] = extra
@@ -85,7 +90,7 @@ class StoreWriter:
             self.conn.close()
 
 
-def _frames(stream: IO[bytes]) -> Any:
+def _frames(stream: IO[bytes]) -> Iterator[tuple[bytes, bytes]]:
     while True:
         head = stream.read(HEADER.size)
         if len(head) < HEADER.size:
@@ -94,7 +99,7 @@ def _frames(stream: IO[bytes]) -> Any:
         body = stream.read(n)
         if len(body) < n:
             return
-        yield pickle.loads(body)
+        yield body[:1], body[1:]
 
 
 def _say(line: str) -> None:
@@ -122,13 +127,13 @@ def serve(path: str, run_id: str, stream: IO[bytes]) -> int:
             if writer is None:
                 continue  # failed earlier: read on until the kernel closes the pipe
             try:
-                if kind == "events":
+                if kind == EVENTS:
                     writer.write(payload)
-                elif kind == "sync":
-                    _say(f"synced {payload}")
-                elif kind == "close":
+                elif kind == SYNC:
+                    _say(f"synced {payload.decode()}")
+                elif kind == CLOSE:
                     w, writer = writer, None
-                    w.close(payload)
+                    w.close(marshal.loads(payload))
                     _say("closed")
                     return 0
             except (sqlite3.Error, OSError) as e:
@@ -136,7 +141,7 @@ def serve(path: str, run_id: str, stream: IO[bytes]) -> int:
                 if writer is not None:
                     _close_quietly(writer.conn)
                 writer = None
-                if kind == "close":
+                if kind == CLOSE:
                     return 1
     except (sqlite3.Error, OSError) as e:
         _report(e)
@@ -149,6 +154,10 @@ def serve(path: str, run_id: str, stream: IO[bytes]) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m parsl_nb.monitoring.writer DB RUN_ID``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a notebook interrupt is for the kernel, not for us
+    try:
+        os.nice(NICENESS)  # the record may lag a busy run; the run must not wait for the record
+    except (AttributeError, OSError):
+        pass
     path, run_id = (argv if argv is not None else sys.argv[1:])[:2]
     return serve(path, run_id, sys.stdin.buffer)
 
