@@ -93,6 +93,11 @@ class SubmitError(RuntimeError):
         self.returncode = returncode
         self.script_path = script_path
 
+    @property
+    def retcode(self) -> int | None:
+        """Parsl's name for :attr:`returncode`."""
+        return self.returncode
+
     def __str__(self) -> str:
         parts = [f"could not submit block {self.job_name}: {self.message}"]
         if self.stderr.strip():

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import parsl_nb as parsl
-from parsl_nb.errors import SerializationError, UnsupportedFeatureError
+from parsl_nb.errors import InvalidResourceSpecification, SerializationError, UnsupportedFeatureError
 
 pytestmark = pytest.mark.engines
 
@@ -113,8 +113,9 @@ def test_resource_specification_is_refused_clearly(engines_dfk):
     def spec(parsl_resource_specification=None):
         return 1
 
-    with pytest.raises(UnsupportedFeatureError, match="engines"):
+    with pytest.raises(UnsupportedFeatureError, match="engines") as info:  # Parsl's class is a subclass
         spec(parsl_resource_specification={"cores": 2}).result(timeout=10)
+    assert isinstance(info.value, InvalidResourceSpecification) and info.value.invalid_keys == {"cores"}
 
 
 def test_connection_files_are_private(engines_dfk):

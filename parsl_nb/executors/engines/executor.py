@@ -7,7 +7,7 @@ import threading
 from concurrent.futures import Future
 from typing import Any
 
-from ...errors import ConfigError, ExecutorError, UnsupportedFeatureError
+from ...errors import ConfigError, ExecutorError, InvalidResourceSpecification
 from ...launchers import Launcher
 from ...providers.base import ExecutionProvider
 from ...providers.local import LocalProvider
@@ -174,9 +174,9 @@ class EngineExecutor(Executor):
         """Queue one try of a task for the engines."""
         spec = {k: v for k, v in task.resource_specification.items() if k != "priority"}
         if spec:
-            raise UnsupportedFeatureError(f"parsl_resource_specification={spec!r}", self.label,
-                                          "engines do not reserve resources per task yet; drop the "
-                                          "specification or size blocks with engines_per_node")
+            raise InvalidResourceSpecification(spec, f"parsl_resource_specification={spec!r}: engines do not "
+                                               "reserve resources per task yet; drop the specification or size "
+                                               "blocks with engines_per_node", self.label)
         if self._failed is not None:
             raise self._failed
         if self._dispatch is None or self._stop.is_set():
