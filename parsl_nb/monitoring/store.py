@@ -38,6 +38,9 @@ logger = logging.getLogger(__name__)
 
 CLOSE_TIMEOUT = 120.0  # s for the writer to catch up and close at the end of a run
 SYNC_TIMEOUT = 10.0
+IDLE = 0.2  # s without events after which held feeds go to the writer
+MAX_LAG = 1.0  # s a feed may be held while events keep coming
+MAX_HELD = 4 << 20  # bytes held at most (about 25,000 tasks)
 
 
 class MonitoringStore:
@@ -82,7 +85,7 @@ class MonitoringStore:
             [sys.executable, "-m", "parsl_nb.monitoring.writer", self.path, run_id],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             start_new_session=True)  # a notebook interrupt (sent to the kernel's group) is not for it
-        self._outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._outbox: queue.SimpleQueue[tuple[bytes, bytes] | None] = queue.SimpleQueue()
         self._syncs = itertools.count(1)
         self._synced = 0
         self._closed = False
@@ -124,7 +127,7 @@ class MonitoringStore:
             self._cv.wait_for(lambda: self._synced >= n or not self._active, timeout)
 
     def _post(self, kind: bytes, payload: bytes) -> None:
-        self._outbox.put(HEADER.pack(len(payload) + 1) + kind + payload)
+        self._outbox.put((kind, payload))
 
     def _provider(self, label: str) -> str | None:
         provider = getattr(self._executors.get(label), "provider", None)
@@ -132,12 +135,38 @@ class MonitoringStore:
 
     # ------------------------------------------------------------- the pipes
     def _send_loop(self) -> None:
+        """Pipe frames to the writer; event feeds wait (merged into one) while the run is busy.
+
+        A feed goes once no event came for :data:`IDLE` s, or it is
+        :data:`MAX_LAG` s old, or :data:`MAX_HELD` bytes wait, or a sync or the
+        close asks: a burst of short tasks is not slowed by the writer working
+        beside it, and the record lags the run by a second at most.
+        """
         stdin = self._proc.stdin
         assert stdin is not None
+        held: list[bytes] = []
+        size, since = 0, 0.0
         try:
-            while (frame := self._outbox.get()) is not None:
-                stdin.write(frame)
-                stdin.flush()
+            while True:
+                wait = None if not held else max(0.0, min(IDLE, since + MAX_LAG - time.monotonic()))
+                try:
+                    item = self._outbox.get(timeout=wait)
+                except queue.Empty:
+                    item = (b"", b"")  # idle, or held too long: send what is held
+                if item is not None and item[0] == EVENTS:
+                    if not held:
+                        since = time.monotonic()
+                    held.append(item[1])
+                    size += len(item[1])
+                    if size < MAX_HELD:
+                        continue
+                if held:
+                    _write_frame(stdin, EVENTS, b"".join(held))
+                    held, size = [], 0
+                if item is None:
+                    return
+                if item[0] not in (EVENTS, b""):
+                    _write_frame(stdin, *item)
         except (OSError, ValueError):  # the writer is gone; the reader reports why
             pass
         finally:
@@ -202,6 +231,12 @@ class MonitoringStore:
         self._sender.join(5)
         if self._proc.stdout is not None:
             self._proc.stdout.close()
+
+
+def _write_frame(stream: Any, kind: bytes, payload: bytes) -> None:
+    stream.write(HEADER.pack(len(payload) + 1) + kind)
+    stream.write(payload)
+    stream.flush()
 
 
 def _error(kind: str, message: str) -> BaseException:

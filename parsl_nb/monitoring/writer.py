@@ -10,7 +10,7 @@ few seconds rather than slowing the tasks; ``dfk.events.flush()`` waits for it,
 and it is complete when the kernel is cleared.
 
 Protocol. Kernel to writer, on stdin: frames of a 4-byte little-endian length,
-a kind byte and a payload: ``E`` + a feed (one bus batch, one transaction; see
+a kind byte and a payload: ``E`` + a feed (bus batches, one transaction; see
 :mod:`~parsl_nb.monitoring.feed`), ``S`` + a number (answer once everything
 before it is written), ``C`` + the run's end time (marshalled). Only marshal
 data, never pickles, cross the pipe. Writer to kernel, on stdout, one line
