@@ -167,3 +167,48 @@ def test_cancel_running_thread_task_is_refused(thread_dfk):
         assert fut.task_status() == "running"
     release.set()
     assert hold().result(timeout=10) == "finished"
+
+
+# ---------------------------------------------------------------- LeanFuture
+def test_lean_future_behaves_as_a_standard_future_across_threads():
+    import concurrent.futures as cf
+    import threading
+
+    from parsl_nb.futures import LeanFuture
+
+    futs = [LeanFuture() for _ in range(50)]
+    seen: list[int] = []
+    futs[0].add_done_callback(lambda f: seen.append(f.result()))
+    waiter = cf.ThreadPoolExecutor(1).submit(futs[1].result, 10)  # a thread blocked in result()
+
+    def finish():
+        for i, f in enumerate(futs):
+            if i == 7:
+                f.set_exception(ValueError("seven"))
+            else:
+                f.set_result(i)
+
+    threading.Timer(0.05, finish).start()
+    done, not_done = cf.wait(futs, timeout=10)
+    assert not not_done and waiter.result(timeout=10) == 1
+    assert sorted(f.result() for f in cf.as_completed(futs[:5])) == [0, 1, 2, 3, 4]
+    assert isinstance(futs[7].exception(), ValueError) and seen == [0]
+    late: list[int] = []
+    futs[2].add_done_callback(lambda f: late.append(f.result()))  # already done: called at once
+    assert late == [2]
+    with pytest.raises(cf.InvalidStateError):
+        futs[3].set_result(99)
+    assert futs[3].result() == 3
+
+
+def test_a_lean_future_in_flight_holds_no_condition_until_someone_waits():
+    from parsl_nb.futures import LeanFuture
+
+    fut = LeanFuture()
+    fut.add_done_callback(lambda f: None)
+    assert not fut.done() and not fut.running() and not fut.cancelled()
+    assert "_cond" not in fut.__dict__  # nobody waited: no Condition made
+    assert fut.cancel() and fut.cancelled()  # cancel works (and makes one)
+    other = LeanFuture()
+    other.set_result(5)
+    assert other.result() == 5 and other.done()

@@ -29,6 +29,7 @@ import zmq
 
 from ...dataflow.events import ResourceEvent
 from ...errors import SerializationError, WorkerLost
+from ...futures import LeanFuture
 from ..base import ExecutorContext
 from .wire import Signer, decode_value, encode_call, encode_function
 from .worker import CANCELLED, OK
@@ -105,7 +106,7 @@ class Dispatcher:
     def submit(self, tid: int, func: Callable[..., Any], args: tuple[Any, ...],
                kwargs: dict[str, Any]) -> Future[Any]:
         """Queue a task; its future resolves when an engine reports its result."""
-        fut: Future[Any] = Future()
+        fut: Future[Any] = LeanFuture()
         task = _Task(next(self._keys), tid, func, args, kwargs, fut)
         with self._lock:
             self._tasks[fut] = task
