@@ -51,7 +51,7 @@ _PARSL_KEYS = {
 }
 
 
-_PACKED = struct.Struct("<Bd")  # a released record's history: (state code, time) pairs
+HISTORY_PACKING = struct.Struct("<Bd")  # a released record's history: (state code, time) pairs
 _STATES = sorted(TaskState, key=int)
 _NO_KWARGS: dict[str, Any] = {}  # released records share it; never written to
 _RELEASED_LOCK = threading.Lock()
@@ -136,8 +136,8 @@ class TaskRecord:
         """Every state the task was in, with the time it entered it, oldest first."""
         history = self._history
         if isinstance(history, bytes):  # packed by release()
-            n = len(history) // _PACKED.size
-            return [(_STATES[code], t) for code, t in _PACKED.iter_unpack(history[:n * _PACKED.size])]
+            n = len(history) // HISTORY_PACKING.size
+            return [(_STATES[code], t) for code, t in HISTORY_PACKING.iter_unpack(history[:n * HISTORY_PACKING.size])]
         return history
 
     @property
@@ -171,7 +171,7 @@ class TaskRecord:
         # ~500 as tuples of enum and float (a notebook keeps every record).
         history = self._history
         if not isinstance(history, bytes):
-            self._history = b"".join(_PACKED.pack(int(state), t) for state, t in history)
+            self._history = b"".join(HISTORY_PACKING.pack(int(state), t) for state, t in history)
         self._lock = _RELEASED_LOCK  # final: transition() only reads the state under it now
         if self._fut is not None:
             self._fut_ref = weakref.ref(self._fut)

@@ -17,6 +17,7 @@ snapshots, which :class:`~parsl_nb.monitoring.batch.Batch` turns into rows.
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import marshal
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -24,6 +25,7 @@ from typing import Any, NamedTuple
 
 from ..dataflow.events import BlockEvent, Event, ResourceEvent, TaskEvent
 from ..dataflow.states import FINAL_STATES, TaskState
+from ..dataflow.taskrecord import HISTORY_PACKING
 
 __all__ = ["CallPreview", "Snapshot", "decode", "encode"]
 
@@ -35,6 +37,8 @@ _STATES = sorted(TaskState, key=int)
 _BLOCK, _RESOURCE = "block", "resource"
 _PLAIN = 7  # time, tid, old, new, try_id, executor, detail
 _FIRST = _PLAIN + 5  # + app, depends, args, inputs, outputs
+_FOLDED = _PLAIN + 10 + 2  # + a Snapshot's fields, events folded, packed history
+_FOLDABLE = frozenset({TaskState.PENDING, TaskState.LAUNCHED, TaskState.RUNNING})
 
 
 class CallPreview(NamedTuple):
@@ -62,23 +66,48 @@ class Snapshot(NamedTuple):
 
 def encode(batch: Sequence[Event], record_of: Callable[[int], Any],
            provider_of: Callable[[str], str | None]) -> bytes:
-    """The feed of one batch of events (kernel side): marshalled flat tuples, one per event."""
+    """The feed of one batch of events (kernel side): marshalled flat tuples, in order.
+
+    A short task usually lives its whole life inside one batch. Its final
+    event then carries the record's packed state history, and the PENDING,
+    LAUNCHED and RUNNING events just before it are not encoded one by one:
+    the writer rebuilds them from the history. Only events that match the
+    history exactly are left out (walking back from the final event: each
+    one's new state is the next one's old state, same try, same executor, no
+    detail), so the record is the same as if every event had been sent.
+    """
     out: list[bytes] = []
     add = out.append
     dumps = marshal.dumps
     code = _CODE
-    for ev in batch:
+    chains: dict[int, list[Any]] = {}  # tid -> [events folded, state expected next, try, executor]
+    finals: list[tuple[int, TaskEvent, Any, list[Any]]] = []
+    for ev in reversed(batch):  # backwards: a final event is seen before the events it folds
         if type(ev) is TaskEvent:
             new = ev.new
-            head: tuple[Any, ...] = (ev.time, ev.tid, code[ev.old], code[new], ev.try_id, ev.executor, ev.detail)
             if ev.old is None:
-                head += (ev.app, ev.depends, *_call_preview(ev.call))
-            elif new in _ENDS:
-                head += _snapshot(record_of(ev.tid), ev.try_id)
-            try:
-                add(dumps(head))
-            except ValueError:  # a value marshal cannot take (a str subclass, say): store its text
-                add(dumps(_marshallable(head)))
+                add(_dump((ev.time, ev.tid, -1, code[new], ev.try_id, ev.executor, ev.detail, ev.app, ev.depends,
+                           *_call_preview(ev.call))))
+                continue
+            chain = chains.get(ev.tid)
+            if chain is not None:
+                if (new is chain[1] and new in _FOLDABLE and not ev.detail and ev.try_id == chain[2]
+                        and ev.executor == chain[3]):
+                    chain[0] += 1
+                    chain[1] = ev.old
+                    continue
+                del chains[ev.tid]
+            if new in _ENDS:
+                record = record_of(ev.tid)
+                if new in FINAL_STATES and record is not None and type(record._history) is bytes:
+                    chain = chains[ev.tid] = [0, ev.old, ev.try_id, ev.executor]
+                    finals.append((len(out), ev, record, chain))
+                    add(b"")  # filled in below, once the chain is known
+                    continue
+                add(_dump((ev.time, ev.tid, code[ev.old], code[new], ev.try_id, ev.executor, ev.detail)
+                          + _snapshot(record, ev.try_id)))
+            else:
+                add(_dump((ev.time, ev.tid, code[ev.old], code[new], ev.try_id, ev.executor, ev.detail)))
         elif isinstance(ev, BlockEvent):
             add(dumps((_BLOCK, provider_of(ev.executor), ev.time, ev.executor, ev.block_id, ev.job_id, ev.state,
                        ev.detail)))
@@ -87,7 +116,18 @@ def encode(batch: Sequence[Event], record_of: Callable[[int], Any],
             try_id = getattr(record, "try_id", 0) if ev.tid is not None else None
             add(dumps((_RESOURCE, try_id, ev.time, ev.tid, ev.executor, ev.engine, ev.block, ev.cpu_percent,
                        ev.rss, ev.vms, ev.read_bytes, ev.write_bytes, ev.num_threads)))
+    for i, ev, record, chain in finals:
+        out[i] = _dump((ev.time, ev.tid, code[ev.old], code[ev.new], ev.try_id, ev.executor, ev.detail)
+                       + _snapshot(record, ev.try_id) + (chain[0], record._history))
+    out.reverse()
     return b"".join(out)
+
+
+def _dump(item: tuple[Any, ...]) -> bytes:
+    try:
+        return marshal.dumps(item)
+    except ValueError:  # a value marshal cannot take (a str subclass, say): store its text
+        return marshal.dumps(_marshallable(item))
 
 
 def decode(data: bytes) -> Iterator[tuple[Event, Any]]:
@@ -105,8 +145,22 @@ def decode(data: bytes) -> Iterator[tuple[Event, Any]]:
             yield BlockEvent(*item[2:]), item[1]
         elif head == _RESOURCE:
             yield ResourceEvent(*item[2:]), item[1]
+        elif len(item) == _FOLDED:
+            yield from _unfold(item)
         else:
             yield _task_event(item)
+
+
+def _unfold(t: tuple[Any, ...]) -> Iterator[tuple[TaskEvent, Snapshot | None]]:
+    """The events a final event folded (rebuilt from the packed history), then the final event."""
+    folded, history = t[-2], t[-1]
+    if folded:
+        size = HISTORY_PACKING.size
+        entries = list(HISTORY_PACKING.iter_unpack(history[len(history) - (folded + 2) * size:len(history) - size]))
+        tid, try_id, executor = t[1], t[4], t[5]
+        for (old, _), (new, when) in itertools.pairwise(entries):
+            yield TaskEvent(when, tid, "", _STATES[old], _STATES[new], try_id, executor), None
+    yield _task_event(t[:-2])
 
 
 def _task_event(t: tuple[Any, ...]) -> tuple[TaskEvent, Snapshot | None]:
