@@ -23,9 +23,11 @@ import marshal
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
+from ..data.files import File
 from ..dataflow.events import BlockEvent, Event, ResourceEvent, TaskEvent
 from ..dataflow.states import FINAL_STATES, TaskState
 from ..dataflow.taskrecord import HISTORY_PACKING
+from ..futures import AppFuture, DataFuture
 
 __all__ = ["CallPreview", "Snapshot", "decode", "encode"]
 
@@ -186,7 +188,7 @@ def _call_preview(call: Any) -> tuple[str | None, str | None, str | None]:
     if call is None:
         return None, None, None
     args = _preview(call.args, call.kwargs) if call.args or call.kwargs else None
-    inputs = json.dumps([_text(x) if hasattr(x, "url") else _short(x) for x in call.inputs]) if call.inputs else None
+    inputs = json.dumps([_input_text(x) for x in call.inputs]) if call.inputs else None
     outputs = json.dumps([_text(x) for x in call.outputs]) if call.outputs else None
     return args, inputs, outputs
 
@@ -213,18 +215,32 @@ def _preview(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> str:
 
 def _short(value: Any) -> str:
     try:
-        tid = getattr(value, "tid", None)
-        if tid is not None and hasattr(value, "task_record"):
-            return f"<task {tid}>"
+        if isinstance(value, AppFuture):
+            return f"<task {value.tid}>"
         text = repr(value)
     except Exception:  # a repr that raises must not stop monitoring
         text = f"<{type(value).__name__}>"
     return text if len(text) <= _PREVIEW else text[:60] + "..."
 
 
+def _input_text(value: Any) -> str | None:
+    # Never probe a future with hasattr/getattr: an AppFuture lifts public
+    # attribute access onto its result, as in Parsl, so `fut.url` would
+    # submit a new task (and every such task would be recorded the same way).
+    if isinstance(value, AppFuture):
+        return f"<task {value.tid}>"
+    if isinstance(value, DataFuture):
+        return _text(value.file_obj)
+    if isinstance(value, File):
+        return _text(value)
+    return _short(value)
+
+
 def _text(value: Any) -> str | None:
     if value is None:
         return None
+    if isinstance(value, AppFuture):
+        return f"<task {value.tid}>"
     url = getattr(value, "url", None)
     if isinstance(url, str):
         return url

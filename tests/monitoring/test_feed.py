@@ -62,3 +62,21 @@ def test_every_transition_comes_back_in_each_tasks_order_however_the_events_are_
         marshal.load(stream)
         items += 1
     assert items < len(events) and len(list(decode(whole))) == len(events)
+
+
+@python_app
+def gather(inputs=()):
+    return sum(inputs)
+
+
+def test_recording_futures_given_in_inputs_starts_no_tasks(tmp_path):
+    # An AppFuture lifts attribute access onto its result (Parsl's fut.attr): the
+    # recorder must never probe one with hasattr, or each probe submits a task.
+    with parsl.load(Config(executors=[ThreadPoolExecutor(max_threads=2)], run_dir=str(tmp_path / "runs"))) as dfk:
+        parts = [inc(i) for i in range(20)]
+        total = gather(inputs=parts)
+        assert total.result() == sum(range(1, 21))
+        dfk.events.flush()
+        assert len(dfk.tasks) == 21
+    (task,) = [t for t in parsl.runs(str(tmp_path / "runs"))[-1].tasks() if t.app == "gather"]
+    assert task.inputs[:2] == (f"<task {parts[0].tid}>", f"<task {parts[1].tid}>")
