@@ -272,7 +272,10 @@ def default_workflow_name() -> str:
     session = os.environ.get("JPY_SESSION_NAME")
     if session:
         return os.path.basename(session)
-    script = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    argv0 = sys.argv[0] if sys.argv and sys.argv[0] else ""
+    script = os.path.basename(argv0)
+    if script == "__main__.py":  # python -m package: the package's name says more
+        script = os.path.basename(os.path.dirname(argv0)) or script
     if script and script not in ("-c", "-m", "ipykernel_launcher.py"):
         return script
     return "python"

@@ -275,3 +275,14 @@ def test_runs_of_a_missing_folder_is_empty(tmp_path):
     assert runs(str(tmp_path / "nothing")) == []
     with pytest.raises(FileNotFoundError, match="run directory"):
         Run(tmp_path)
+
+
+@pytest.mark.parametrize(("argv0", "name"), [("/home/me/sweep.py", "sweep.py"),
+                                             ("/site-packages/parsl_nb/__main__.py", "parsl_nb"),
+                                             ("-c", "python")])
+def test_a_run_is_named_after_the_script_or_the_package_run_with_python_m(monkeypatch, argv0, name):
+    from parsl_nb.monitoring.store import default_workflow_name
+
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    monkeypatch.setattr("sys.argv", [argv0])
+    assert default_workflow_name() == name
