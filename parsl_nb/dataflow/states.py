@@ -53,6 +53,9 @@ class TaskState(enum.IntEnum):
         return self.name.lower()
 
 
+BY_CODE: list[TaskState] = sorted(TaskState, key=int)
+"""Each state at the index of its code: ``BY_CODE[6] is TaskState.EXEC_DONE``."""
+
 States = TaskState
 """Parsl's name for :class:`TaskState`."""
 

@@ -9,7 +9,7 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .states import FINAL_STATES, TaskState, allowed
+from .states import BY_CODE, FINAL_STATES, TaskState, allowed
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -51,8 +51,17 @@ _PARSL_KEYS = {
 }
 
 
-HISTORY_PACKING = struct.Struct("<Bd")  # a released record's history: (state code, time) pairs
-_STATES = sorted(TaskState, key=int)
+_PACKING = struct.Struct("<Bd")  # a released record's history: (state code, time) pairs
+
+
+def pack_history(history: list[tuple[TaskState, float]]) -> bytes:
+    """A state history as bytes: 9 per transition instead of a tuple of enum and float."""
+    return b"".join(_PACKING.pack(int(state), t) for state, t in history)
+
+
+def unpack_history(packed: bytes) -> list[tuple[TaskState, float]]:
+    """The history :func:`pack_history` packed."""
+    return [(BY_CODE[code], t) for code, t in _PACKING.iter_unpack(packed)]
 _NO_KWARGS: dict[str, Any] = {}  # released records share it; never written to
 _RELEASED_LOCK = threading.Lock()
 
@@ -135,10 +144,13 @@ class TaskRecord:
     def history(self) -> list[tuple[TaskState, float]]:
         """Every state the task was in, with the time it entered it, oldest first."""
         history = self._history
-        if isinstance(history, bytes):  # packed by release()
-            n = len(history) // HISTORY_PACKING.size
-            return [(_STATES[code], t) for code, t in HISTORY_PACKING.iter_unpack(history[:n * HISTORY_PACKING.size])]
-        return history
+        return unpack_history(history) if isinstance(history, bytes) else history
+
+    @property
+    def packed_history(self) -> bytes | None:
+        """The history as :func:`pack_history` packs it once the record is released, else None."""
+        history = self._history
+        return history if type(history) is bytes else None
 
     @property
     def final(self) -> bool:
@@ -171,7 +183,7 @@ class TaskRecord:
         # ~500 as tuples of enum and float (a notebook keeps every record).
         history = self._history
         if not isinstance(history, bytes):
-            self._history = b"".join(HISTORY_PACKING.pack(int(state), t) for state, t in history)
+            self._history = pack_history(history)
         self._lock = _RELEASED_LOCK  # final: transition() only reads the state under it now
         if self._fut is not None:
             self._fut_ref = weakref.ref(self._fut)

@@ -25,8 +25,8 @@ from typing import Any, NamedTuple
 
 from ..data.files import File
 from ..dataflow.events import BlockEvent, Event, ResourceEvent, TaskEvent
-from ..dataflow.states import FINAL_STATES, TaskState
-from ..dataflow.taskrecord import HISTORY_PACKING
+from ..dataflow.states import BY_CODE, FINAL_STATES, TaskState
+from ..dataflow.taskrecord import unpack_history
 from ..futures import AppFuture, DataFuture
 
 __all__ = ["CallPreview", "Snapshot", "decode", "encode"]
@@ -35,7 +35,6 @@ _PREVIEW = 200
 _ENDS = frozenset(FINAL_STATES) | {TaskState.FAIL_RETRYABLE}
 _CODE: dict[TaskState | None, int] = {state: int(state) for state in TaskState}
 _CODE[None] = -1
-_STATES = sorted(TaskState, key=int)
 _BLOCK, _RESOURCE = "block", "resource"
 _PLAIN = 7  # time, tid, old, new, try_id, executor, detail
 _FIRST = _PLAIN + 5  # + app, depends, args, inputs, outputs
@@ -81,15 +80,13 @@ def encode(batch: Sequence[Event], record_of: Callable[[int], Any],
     out: list[bytes] = []
     add = out.append
     dumps = marshal.dumps
-    code = _CODE
     chains: dict[int, list[Any]] = {}  # tid -> [events folded, state expected next, try, executor]
     finals: list[tuple[int, TaskEvent, Any, list[Any]]] = []
     for ev in reversed(batch):  # backwards: a final event is seen before the events it folds
         if type(ev) is TaskEvent:
             new = ev.new
             if ev.old is None:
-                add(_dump((ev.time, ev.tid, -1, code[new], ev.try_id, ev.executor, ev.detail, ev.app, ev.depends,
-                           *_call_preview(ev.call))))
+                add(_dump(_head(ev) + (ev.app, ev.depends, *_call_preview(ev.call))))
                 continue
             chain = chains.get(ev.tid)
             if chain is not None:
@@ -101,15 +98,14 @@ def encode(batch: Sequence[Event], record_of: Callable[[int], Any],
                 del chains[ev.tid]
             if new in _ENDS:
                 record = record_of(ev.tid)
-                if new in FINAL_STATES and record is not None and type(record._history) is bytes:
+                if new in FINAL_STATES and record is not None and record.packed_history is not None:
                     chain = chains[ev.tid] = [0, ev.old, ev.try_id, ev.executor]
                     finals.append((len(out), ev, record, chain))
                     add(b"")  # filled in below, once the chain is known
                     continue
-                add(_dump((ev.time, ev.tid, code[ev.old], code[new], ev.try_id, ev.executor, ev.detail)
-                          + _snapshot(record, ev.try_id)))
+                add(_dump(_head(ev) + _snapshot(record, ev.try_id)))
             else:
-                add(_dump((ev.time, ev.tid, code[ev.old], code[new], ev.try_id, ev.executor, ev.detail)))
+                add(_dump(_head(ev)))
         elif isinstance(ev, BlockEvent):
             add(dumps((_BLOCK, provider_of(ev.executor), ev.time, ev.executor, ev.block_id, ev.job_id, ev.state,
                        ev.detail)))
@@ -119,10 +115,14 @@ def encode(batch: Sequence[Event], record_of: Callable[[int], Any],
             add(dumps((_RESOURCE, try_id, ev.time, ev.tid, ev.executor, ev.engine, ev.block, ev.cpu_percent,
                        ev.rss, ev.vms, ev.read_bytes, ev.write_bytes, ev.num_threads)))
     for i, ev, record, chain in finals:
-        out[i] = _dump((ev.time, ev.tid, code[ev.old], code[ev.new], ev.try_id, ev.executor, ev.detail)
-                       + _snapshot(record, ev.try_id) + (chain[0], record._history))
+        out[i] = _dump(_head(ev) + _snapshot(record, ev.try_id) + (chain[0], record.packed_history))
     out.reverse()
     return b"".join(out)
+
+
+def _head(ev: TaskEvent) -> tuple[Any, ...]:
+    """The fields every task event sends (``_PLAIN`` of them); a first event's old state is -1."""
+    return ev.time, ev.tid, _CODE[ev.old], _CODE[ev.new], ev.try_id, ev.executor, ev.detail
 
 
 def _dump(item: tuple[Any, ...]) -> bytes:
@@ -156,18 +156,17 @@ def decode(data: bytes) -> Iterator[tuple[Event, Any]]:
 def _unfold(t: tuple[Any, ...]) -> Iterator[tuple[TaskEvent, Snapshot | None]]:
     """The events a final event folded (rebuilt from the packed history), then the final event."""
     folded, history = t[-2], t[-1]
-    if folded:
-        size = HISTORY_PACKING.size
-        entries = list(HISTORY_PACKING.iter_unpack(history[len(history) - (folded + 2) * size:len(history) - size]))
+    if folded:  # the history's last entries before the final one, and the entry they left
+        entries = unpack_history(history)[-(folded + 2):-1]
         tid, try_id, executor = t[1], t[4], t[5]
         for (old, _), (new, when) in itertools.pairwise(entries):
-            yield TaskEvent(when, tid, "", _STATES[old], _STATES[new], try_id, executor), None
+            yield TaskEvent(when, tid, "", old, new, try_id, executor), None
     yield _task_event(t[:-2])
 
 
 def _task_event(t: tuple[Any, ...]) -> tuple[TaskEvent, Snapshot | None]:
     time, tid, old, new, try_id, executor, detail = t[:_PLAIN]
-    states = _STATES
+    states = BY_CODE
     if old < 0:  # a task's first event
         app, depends, args, inputs, outputs = t[_PLAIN:_FIRST]
         return TaskEvent(time, tid, app, None, states[new], try_id, executor, depends, detail,
@@ -224,11 +223,9 @@ def _short(value: Any) -> str:
 
 
 def _input_text(value: Any) -> str | None:
-    # Never probe a future with hasattr/getattr: an AppFuture lifts public
-    # attribute access onto its result, as in Parsl, so `fut.url` would
-    # submit a new task (and every such task would be recorded the same way).
-    if isinstance(value, AppFuture):
-        return f"<task {value.tid}>"
+    # By type, never by hasattr/getattr: an AppFuture lifts public attribute
+    # access onto its result, as in Parsl, so `fut.url` would submit a new task
+    # (and every such task would be recorded the same way). _short names it.
     if isinstance(value, DataFuture):
         return _text(value.file_obj)
     if isinstance(value, File):
@@ -240,7 +237,7 @@ def _text(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, AppFuture):
-        return f"<task {value.tid}>"
+        return _short(value)
     url = getattr(value, "url", None)
     if isinstance(url, str):
         return url
