@@ -7,10 +7,9 @@ They work with ``concurrent.futures.wait``/``as_completed``,
 from __future__ import annotations
 
 import asyncio
-import logging
 import threading
 from collections.abc import Generator
-from concurrent.futures import Future, InvalidStateError
+from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
@@ -80,14 +79,9 @@ class LeanFuture(Future[T]):
     def add_done_callback(self, fn: Any) -> None:
         """Call ``fn(future)`` when the future is done (at once if it is)."""
         with _MAKING:
-            if "_cond" not in self.__dict__:
-                if self._state not in (_FINISHED, _CANCELLED, _NOTIFIED):
-                    self._done_callbacks.append(fn)
-                    return
-                fn = _later(fn)
-        if isinstance(fn, _later):
-            fn.call(self)
-            return
+            if "_cond" not in self.__dict__:  # so not done: finishing or cancelling gives it one
+                self._done_callbacks.append(fn)
+                return
         super().add_done_callback(fn)
 
     def set_result(self, result: T) -> None:
@@ -105,30 +99,13 @@ class LeanFuture(Future[T]):
     def _finish_unwatched(self, result: Any, exception: BaseException | None) -> bool:
         """Finish without a condition if no thread ever needed one; False if one did."""
         with _MAKING:
-            if "_cond" in self.__dict__:
+            if "_cond" in self.__dict__:  # also when done or cancelled: the standard path raises
                 return False
-            if self._state in (_CANCELLED, _NOTIFIED, _FINISHED):
-                raise InvalidStateError(f"{self._state}: {self!r}")
             self._result, self._exception = result, exception
             self._state = _FINISHED
             self.__dict__["_cond"] = _DONE_CONDITION  # no waiter can exist: waiting needs the condition
         self._invoke_callbacks()  # type: ignore[attr-defined]
         return True
-
-
-class _later:
-    """A done-callback to call now, outside the lock (the future was already done)."""
-
-    __slots__ = ("fn",)
-
-    def __init__(self, fn: Any) -> None:
-        self.fn = fn
-
-    def call(self, fut: Future[Any]) -> None:
-        try:
-            self.fn(fut)
-        except Exception:
-            logging.getLogger("concurrent.futures").exception("exception calling callback for %r", fut)
 
 
 class _Awaitable(LeanFuture[T]):

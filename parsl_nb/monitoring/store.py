@@ -88,7 +88,6 @@ class MonitoringStore:
         self._outbox: queue.SimpleQueue[tuple[bytes, bytes] | None] = queue.SimpleQueue()
         self._syncs = itertools.count(1)
         self._synced = 0
-        self._closed = False
         self._said: deque[str] = deque(maxlen=20)  # what the writer printed besides the protocol
         self._cv = threading.Condition()
         self._sender = threading.Thread(target=self._send_loop, name="parsl_nb-monitoring-send", daemon=True)
@@ -178,6 +177,7 @@ class MonitoringStore:
     def _read_loop(self) -> None:
         stdout = self._proc.stdout
         assert stdout is not None
+        closed = False
         for raw in stdout:
             line = raw.decode("utf-8", "replace").rstrip("\n")
             if line.startswith("synced "):
@@ -185,13 +185,13 @@ class MonitoringStore:
                     self._synced = int(line.split()[1])
                     self._cv.notify_all()
             elif line == "closed":
-                self._closed = True
+                closed = True
             elif line.startswith("error "):
                 kind, _, message = line[6:].partition("\t")
                 self._degrade(_error(kind, message))
             else:
                 self._said.append(line)
-        if not self._closed and self._active:
+        if not closed and self._active:
             code = self._proc.wait()
             said = " / ".join(self._said)[-500:] or "no message"
             self._degrade(RuntimeError(f"the monitoring writer process (pid {self._proc.pid}) exited with code "
