@@ -132,14 +132,12 @@ def serve(path: str, run_id: str, stream: IO[bytes]) -> int:
                 elif kind == SYNC:
                     _say(f"synced {payload.decode()}")
                 elif kind == CLOSE:
-                    w, writer = writer, None
-                    w.close(marshal.loads(payload))
+                    writer.close(marshal.loads(payload))
                     _say("closed")
                     return 0
             except (sqlite3.Error, OSError) as e:
                 _report(e)
-                if writer is not None:
-                    _close_quietly(writer.conn)
+                _close_quietly(writer.conn)  # closing twice (after a failed close) is harmless
                 writer = None
                 if kind == CLOSE:
                     return 1
