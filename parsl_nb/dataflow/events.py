@@ -84,6 +84,9 @@ class ResourceEvent(Event):
     num_threads: int
 
 
+_ALL_KINDS: frozenset[type[Event]] = frozenset({TaskEvent, BlockEvent, ResourceEvent})
+
+
 class _Marker:
     """Queued by ``flush``; set once everything before it was delivered."""
 
@@ -103,6 +106,7 @@ class Subscription:
     bus: EventBus
     fn: Subscriber
     flush: Callable[[], None] | None = None
+    kinds: frozenset[type[Event]] = field(default=frozenset())
     closed: bool = field(default=False)
 
     def close(self) -> None:
@@ -136,27 +140,37 @@ class EventBus:
         self._markers = 0  # flushes waiting in the queue: only then does delivery look for markers
         self._marker_lock = threading.Lock()
         self._subs: list[Subscription] = []
+        self._wanted: frozenset[type[Event]] = frozenset()  # the event classes some subscriber takes
+        self.wants_tasks = False
+        """Whether any subscriber takes :class:`TaskEvent` (else the kernel builds none)."""
         self._wake = threading.Event()
         self._stop = False
         self._thread: threading.Thread | None = None
 
     def publish(self, event: Event) -> None:
-        """Queue ``event`` for delivery (cheap; callable from any thread)."""
-        if self._subs:
+        """Queue ``event`` for delivery (cheap; callable from any thread).
+
+        Dropped at once if no subscriber takes its class.
+        """
+        if type(event) in self._wanted:
             queue = self._queue
             queue.append(event)
             if len(queue) == EAGER:
                 self._wake.set()
 
-    def subscribe(self, fn: Subscriber, flush: Callable[[], None] | None = None) -> Subscription:
+    def subscribe(self, fn: Subscriber, flush: Callable[[], None] | None = None,
+                  kinds: Sequence[type[Event]] | None = None) -> Subscription:
         """Call ``fn(events)`` with each batch of events from now on.
 
         ``flush()``, if given, is called when :meth:`flush` runs, after ``fn``
         got every event before it: a subscriber that hands events on (the
         monitoring store, to its writer process) waits there until they landed.
+        ``kinds`` limits the events ``fn`` gets to those classes (default:
+        task, block and resource events).
         """
-        sub = Subscription(self, fn, flush)
+        sub = Subscription(self, fn, flush, frozenset(kinds) if kinds is not None else _ALL_KINDS)
         self._subs = [*self._subs, sub]
+        self._rekind()
         if self._thread is None and not self._stop:
             self._thread = threading.Thread(target=self._run, name="parsl_nb-events", daemon=True)
             self._thread.start()
@@ -164,6 +178,12 @@ class EventBus:
 
     def _remove(self, sub: Subscription) -> None:
         self._subs = [s for s in self._subs if s is not sub]
+        self._rekind()
+
+    def _rekind(self) -> None:
+        wanted: frozenset[type[Event]] = frozenset().union(*(s.kinds for s in self._subs))
+        self._wanted = wanted
+        self.wants_tasks = TaskEvent in wanted
 
     def flush(self, timeout: float = 10.0) -> None:
         """Block until every event published so far has been delivered."""
@@ -204,7 +224,10 @@ class EventBus:
         if batch:
             for sub in self._subs:
                 if not sub.closed:
-                    self._call(sub, batch)
+                    kinds = sub.kinds
+                    mine = batch if kinds is _ALL_KINDS else [e for e in batch if type(e) in kinds]
+                    if mine:
+                        self._call(sub, mine)
         if markers:
             for sub in self._subs:
                 if not sub.closed and sub.flush is not None:

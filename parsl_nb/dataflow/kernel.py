@@ -137,9 +137,14 @@ class DataFlowKernel:
         self._outputs_of[tid] = spec.outputs
         deps = self._gather(spec)
         record.depends = [d.tid for d in deps if isinstance(d, (AppFuture, DataFuture))]
+        monitoring = self.monitoring
+        if monitoring is not None and (spec.args or spec.kwargs or spec.inputs or spec.outputs) and monitoring.active:
+            # for the store's argument preview, made (and this dropped) at its next scan
+            record.call = (spec.args, spec.kwargs, spec.inputs, spec.outputs)
         self.tasks[tid] = record
-        self.events.publish(TaskEvent(record.time_invoked, tid, record.app_name, None, S.UNSCHED,
-                                      executor=label, depends=tuple(record.depends), call=spec))
+        if self.events.wants_tasks:
+            self.events.publish(TaskEvent(record.time_invoked, tid, record.app_name, None, S.UNSCHED,
+                                          executor=label, depends=tuple(record.depends), call=spec))
         self._set_state(record, S.PENDING)
         self._when_done(deps, lambda: self._launch_if_ready(record, deps))
         if fut._outputs:
@@ -305,7 +310,7 @@ class DataFlowKernel:
             self._finish_failed(record, exc, S.FAILED)
             return
         if self._set_state(record, S.FAIL_RETRYABLE, detail=repr(exc)):
-            record.try_id += 1
+            record.next_try()
             if self._set_state(record, S.PENDING):
                 self._launch(record)
 
@@ -355,11 +360,12 @@ class DataFlowKernel:
     def _set_state(self, record: TaskRecord, new: TaskState, expect: tuple[TaskState, ...] | None = None,
                    detail: str = "") -> bool:
         now = time.time()
-        old = record.transition(new, now, expect)
+        old = record.transition(new, now, expect, detail)
         if old is None:
             return False
-        self.events.publish(TaskEvent(now, record.tid, record.app_name, old, new, record.try_id,
-                                      record.executor, detail=detail))
+        if self.events.wants_tasks:  # no event is built when nobody listens
+            self.events.publish(TaskEvent(now, record.tid, record.app_name, old, new, record.try_id,
+                                          record.executor, detail=detail))
         return True
 
     def subscribe(self, fn: Subscriber) -> Subscription:

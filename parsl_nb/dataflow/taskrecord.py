@@ -52,6 +52,8 @@ _PARSL_KEYS = {
 
 
 _PACKING = struct.Struct("<Bd")  # a released record's history: (state code, time) pairs
+HISTORY_ENTRY = _PACKING.size
+"""Bytes of one packed history entry; its first byte is the state's code."""
 
 
 def pack_history(history: list[tuple[TaskState, float]]) -> bytes:
@@ -81,7 +83,8 @@ class TaskRecord:
         "fail_history", "time_invoked", "time_returned", "try_time_launched",
         "try_time_returned", "memoize", "hashsum", "ignore_for_cache", "join",
         "resource_specification", "_fut", "_fut_ref", "exec_fu", "dfk", "walltime",
-        "stdout", "stderr", "engine", "block", "description", "_lock", "__weakref__",
+        "stdout", "stderr", "engine", "block", "description", "_lock", "call", "notes", "past_places",
+        "__weakref__",
     )
 
     def __init__(self, tid: int, app_name: str, func: Callable[..., Any], args: tuple[Any, ...],
@@ -121,14 +124,19 @@ class TaskRecord:
         self.block: str | None = None
         self.description = ""
         self._lock = threading.Lock()
+        self.call: Any = None  # (args, kwargs, inputs, outputs) as called, until the monitoring store read them
+        self.notes: dict[int, str] | None = None  # history index -> why (failures, cancels, memo hits)
+        self.past_places: list[tuple[str | None, str | None]] | None = None  # (engine, block) of earlier tries
 
     def transition(self, new: TaskState, now: float | None = None,
-                   expect: tuple[TaskState, ...] | None = None) -> TaskState | None:
+                   expect: tuple[TaskState, ...] | None = None, detail: str = "") -> TaskState | None:
         """Move to ``new``; return the old state, or None if it did not move.
 
         A task that is already final stays final (a late executor result for
         a cancelled task is dropped), and with ``expect`` the move happens only
         from one of those states: both return None instead of raising.
+        ``detail`` (why: an exception, a cancel, a memo hit) is kept in
+        :attr:`notes` under the new history entry's index.
         """
         with self._lock:
             old = self.status
@@ -137,8 +145,33 @@ class TaskRecord:
             if not allowed(old, new):
                 raise InvalidTransition(f"task {self.tid}: {old.name} -> {new.name} is not allowed")
             self.status = new
-            self._history.append((new, now if now is not None else time.time()))  # type: ignore[union-attr]
+            history: list[tuple[TaskState, float]] = self._history  # type: ignore[assignment]
+            history.append((new, now if now is not None else time.time()))
+            if detail:
+                if self.notes is None:
+                    self.notes = {}
+                self.notes[len(history) - 1] = detail
         return old
+
+    def next_try(self) -> None:
+        """Start the next try: remember where this one ran, forget its placement."""
+        if self.past_places is None:
+            self.past_places = []
+        self.past_places.append((self.engine, self.block))
+        self.engine = self.block = None
+        self.try_id += 1
+
+    def history_since(self, start: int) -> tuple[bytes, int]:
+        """The history entries from index ``start`` on, packed, and the history's length now.
+
+        For a reader on another thread (the monitoring store): one consistent
+        read, whether the record is live or released.
+        """
+        history = self._history
+        if isinstance(history, bytes):
+            return history[start * HISTORY_ENTRY:], len(history) // HISTORY_ENTRY
+        n = len(history)
+        return pack_history(history[start:n]), n
 
     @property
     def history(self) -> list[tuple[TaskState, float]]:

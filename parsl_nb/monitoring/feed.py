@@ -1,45 +1,45 @@
-"""The monitoring feed: the kernel's events, made compact for the writer process.
+"""The monitoring feed: what the kernel knows of its tasks, made compact for the writer process.
 
-The kernel side (:func:`encode`) runs on the event bus's dispatcher thread and
-does as little as it can: each event becomes one flat tuple of numbers and
-strings, marshalled at once into bytes. Only a task's first event (app,
-dependencies, argument preview, inputs, outputs) and the end of a try or task
-(memo key, std streams, engine, block, exception: read from the task record
-*now*, while the kernel still has it) carry more. No container outlives its
-event, so the feed adds next to nothing to the kernel's garbage collections
-(which, with a few thousand tasks in flight, cost more than the encoding).
-Everything else (rows, SQL) happens in the writer process.
+The kernel side does as little as it can, and nothing on a task's path.
+Every task record already keeps the task's state history (the single owner
+of that state), so the store does not copy each state change as it happens:
+a :class:`TaskScanner`, on the store's sender thread, reads the records that
+changed since its last scan (about once a second) and turns each into one
+flat marshalled tuple: the new history entries (packed, 9 bytes each), the
+task's call (app, dependencies, argument preview, inputs, outputs) the first
+time, and, once a try or the task has ended, what the rows need from the
+record (memo key, std streams, engine, block, exceptions). A short task is
+read once, after it finished. Block and resource events, which are rare,
+still come from the event bus (:func:`encode_events`). Everything else (rows,
+SQL) happens in the writer process.
 
-The writer side (:func:`decode`) rebuilds the events and the records'
+The writer side (:class:`FeedReader`) rebuilds the events and the records'
 snapshots, which :class:`~parsl_nb.monitoring.batch.Batch` turns into rows.
 """
 
 from __future__ import annotations
 
-import io
 import itertools
 import json
 import marshal
+import struct
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from ..data.files import File
 from ..dataflow.events import BlockEvent, Event, ResourceEvent, TaskEvent
-from ..dataflow.states import BY_CODE, FINAL_STATES, TaskState
-from ..dataflow.taskrecord import unpack_history
+from ..dataflow.states import FINAL_STATES, TaskState
+from ..dataflow.taskrecord import HISTORY_ENTRY, unpack_history
 from ..futures import AppFuture, DataFuture
 
-__all__ = ["CallPreview", "Snapshot", "decode", "encode"]
+__all__ = ["CallPreview", "FeedReader", "Snapshot", "TaskScanner", "encode_events"]
 
 _PREVIEW = 200
 _ENDS = frozenset(FINAL_STATES) | {TaskState.FAIL_RETRYABLE}
-_CODE: dict[TaskState | None, int] = {state: int(state) for state in TaskState}
-_CODE[None] = -1
+_FINAL_CODES = frozenset(int(state) for state in FINAL_STATES)
 _BLOCK, _RESOURCE = "block", "resource"
-_PLAIN = 7  # time, tid, old, new, try_id, executor, detail
-_FIRST = _PLAIN + 5  # + app, depends, args, inputs, outputs
-_FOLDED = _PLAIN + 10 + 2  # + a Snapshot's fields, events folded, packed history
-_FOLDABLE = frozenset({TaskState.PENDING, TaskState.LAUNCHED, TaskState.RUNNING})
+_LENGTH = struct.Struct("<I")
 
 
 class CallPreview(NamedTuple):
@@ -50,8 +50,11 @@ class CallPreview(NamedTuple):
     outputs: str | None
 
 
+_NO_CALL = CallPreview(None, None, None)
+
+
 class Snapshot(NamedTuple):
-    """A task record's fields the store needs, read when a try or the task ends."""
+    """A task record's fields the store needs, as of the end of one try or of the task."""
 
     depends: str | None
     memoize: int
@@ -65,114 +68,205 @@ class Snapshot(NamedTuple):
     exception: str | None  # of the try that just ended
 
 
-def encode(batch: Sequence[Event], record_of: Callable[[int], Any],
-           provider_of: Callable[[str], str | None]) -> bytes:
-    """The feed of one batch of events (kernel side): marshalled flat tuples, in order.
+class TaskScanner:
+    """Reads the task records that changed since the last scan (kernel side, one thread).
 
-    A short task usually lives its whole life inside one batch. Its final
-    event then carries the record's packed state history, and the PENDING,
-    LAUNCHED and RUNNING events just before it are not encoded one by one:
-    the writer rebuilds them from the history. Only events that match the
-    history exactly are left out (walking back from the final event: each
-    one's new state is the next one's old state, same try, same executor, no
-    detail), so the record is the same as if every event had been sent.
+    A task is read once it is final, so a short task costs one read. A task
+    still going ``live_after`` seconds after it was first seen (a long run,
+    or a queue that waits) is read as it is and then again each time it
+    changes, so a live record shows it. A ``full`` scan reads everything.
+
+    Parameters
+    ----------
+    tasks : mapping of int to TaskRecord
+        The kernel's records by task id (ids count up from 0; the mapping
+        only grows).
+    live_after : float
+        Seconds a task may go unread while it is not final.
     """
-    out: list[bytes] = []
-    add = out.append
-    dumps = marshal.dumps
-    chains: dict[int, list[Any]] = {}  # tid -> [events folded, state expected next, try, executor]
-    finals: list[tuple[int, TaskEvent, Any, list[Any]]] = []
-    for ev in reversed(batch):  # backwards: a final event is seen before the events it folds
-        if type(ev) is TaskEvent:
-            new = ev.new
-            if ev.old is None:
-                add(_dump(_head(ev) + (ev.app, ev.depends, *_call_preview(ev.call))))
-                continue
-            chain = chains.get(ev.tid)
-            if chain is not None:
-                if (new is chain[1] and new in _FOLDABLE and not ev.detail and ev.try_id == chain[2]
-                        and ev.executor == chain[3]):
-                    chain[0] += 1
-                    chain[1] = ev.old
-                    continue
-                del chains[ev.tid]
-            if new in _ENDS:
-                record = record_of(ev.tid)
-                if new in FINAL_STATES and record is not None and record.packed_history is not None:
-                    chain = chains[ev.tid] = [0, ev.old, ev.try_id, ev.executor]
-                    finals.append((len(out), ev, record, chain))
-                    add(b"")  # filled in below, once the chain is known
-                    continue
-                add(_dump(_head(ev) + _snapshot(record, ev.try_id)))
+
+    def __init__(self, tasks: Mapping[int, Any], live_after: float = 5.0) -> None:
+        self._tasks = tasks
+        self._live_after = live_after
+        self._next = 0  # the lowest task id not looked for yet
+        self._seen = 0  # records found so far
+        self._missing: set[int] = set()  # ids looked for and absent (a submit in flight, or one that failed)
+        self._young: list[tuple[int, float, tuple[Any, ...] | None]] = []  # (id, first seen, call) not sent yet
+        self._open: dict[int, int] = {}  # task id -> history entries sent, while the task is not final
+
+    @property
+    def open_tasks(self) -> int:
+        """Tasks seen and not final yet."""
+        return len(self._open) + len(self._young)
+
+    def scan(self, full: bool = True) -> bytes:
+        """One feed chunk: every task that changed since the last scan (see the class)."""
+        tasks = self._tasks
+        now = time.monotonic()
+        items: list[tuple[Any, ...]] = []
+        visit = self._visit
+        for tid, sent in list(self._open.items()):
+            visit(tasks[tid], sent, items, None)
+        young: list[tuple[int, float, tuple[Any, ...] | None]] = []
+        cutoff = now - self._live_after
+        for tid, seen, call in itertools.chain(self._young, self._new(now)):
+            record = tasks[tid]
+            if full or seen <= cutoff or record.status in FINAL_STATES:
+                visit(record, 0, items, call)
             else:
-                add(_dump(_head(ev)))
-        elif isinstance(ev, BlockEvent):
-            add(dumps((_BLOCK, provider_of(ev.executor), ev.time, ev.executor, ev.block_id, ev.job_id, ev.state,
-                       ev.detail)))
+                young.append((tid, seen, call))
+        self._young = young
+        return _chunk(items)
+
+    def _new(self, now: float) -> Iterator[tuple[int, float, tuple[Any, ...] | None]]:
+        """(task id, now, call preview) of each record added since the last scan; the record's call is dropped."""
+        tasks = self._tasks
+        for tid in self._new_tids():
+            record = tasks[tid]
+            call, record.call = record.call, None  # the arguments may be big: not kept beyond this scan
+            yield tid, now, _call_preview(call) if call is not None else None
+
+    def _new_tids(self) -> list[int]:
+        """Ids of the records added since the last scan."""
+        tasks = self._tasks
+        count = len(tasks)  # first: records added after this are for the next scan
+        found = [tid for tid in self._missing if tid in tasks]
+        self._missing.difference_update(found)
+        seen, tid = self._seen + len(found), self._next
+        while seen < count:
+            if tid in tasks:
+                found.append(tid)
+                seen += 1
+            else:
+                self._missing.add(tid)
+            tid += 1
+        self._seen, self._next = seen, tid
+        return found
+
+    def _visit(self, record: Any, sent: int, items: list[tuple[Any, ...]], call: tuple[Any, ...] | None) -> None:
+        packed, n = record.history_since(sent)
+        if n == sent:
+            return
+        tid = record.tid
+        final = packed[-HISTORY_ENTRY] in _FINAL_CODES  # the last entry's state code
+        if final:
+            self._open.pop(tid, None)
+        else:
+            self._open[tid] = n
+        notes = record.notes
+        if notes:
+            notes = {i: text for i, text in notes.items() if i >= sent} or None
+        snap = _end_info(record) if final or record.fail_count else None
+        if sent:
+            items.append((tid, sent, packed, record.executor, notes, snap))
+        else:
+            items.append((tid, sent, packed, record.executor, notes, snap, record.app_name, tuple(record.depends),
+                          call))
+
+
+def _end_info(record: Any) -> tuple[Any, ...]:
+    """What a try's or the task's end needs from the record (see :class:`Snapshot`), flat."""
+    depends = ",".join(map(str, record.depends)) if record.depends else None
+    stdout = stderr = None
+    if record.stdout is not None or record.stderr is not None:
+        stdout, stderr = _text(record.stdout), _text(record.stderr)
+    return (depends, int(record.memoize), record.hashsum, stdout, stderr, record.try_time_launched is not None,
+            record.fail_count, record.engine, record.block, tuple(record.fail_history),
+            tuple(record.past_places) if record.past_places else ())
+
+
+def encode_events(batch: Sequence[Event], record_of: Callable[[int], Any],
+                  provider_of: Callable[[str], str | None]) -> bytes:
+    """The feed of one batch of block and resource events (kernel side); other events are skipped."""
+    out: list[tuple[Any, ...]] = []
+    for ev in batch:
+        if isinstance(ev, BlockEvent):
+            out.append((_BLOCK, provider_of(ev.executor), ev.time, ev.executor, ev.block_id, ev.job_id,
+                        ev.state, ev.detail))
         elif isinstance(ev, ResourceEvent):
             record = record_of(ev.tid) if ev.tid is not None else None
             try_id = getattr(record, "try_id", 0) if ev.tid is not None else None
-            add(dumps((_RESOURCE, try_id, ev.time, ev.tid, ev.executor, ev.engine, ev.block, ev.cpu_percent,
-                       ev.rss, ev.vms, ev.read_bytes, ev.write_bytes, ev.num_threads)))
-    for i, ev, record, chain in finals:
-        out[i] = _dump(_head(ev) + _snapshot(record, ev.try_id) + (chain[0], record.packed_history))
-    out.reverse()
-    return b"".join(out)
+            out.append((_RESOURCE, try_id, ev.time, ev.tid, ev.executor, ev.engine, ev.block, ev.cpu_percent,
+                        ev.rss, ev.vms, ev.read_bytes, ev.write_bytes, ev.num_threads))
+    return _chunk(out)
 
 
-def _head(ev: TaskEvent) -> tuple[Any, ...]:
-    """The fields every task event sends (``_PLAIN`` of them); a first event's old state is -1."""
-    return ev.time, ev.tid, _CODE[ev.old], _CODE[ev.new], ev.try_id, ev.executor, ev.detail
-
-
-def _dump(item: tuple[Any, ...]) -> bytes:
+def _chunk(items: list[tuple[Any, ...]]) -> bytes:
+    """Items as one chunk of a feed: a 4-byte length, then the marshalled list (empty: no chunk)."""
+    if not items:
+        return b""
     try:
-        return marshal.dumps(item)
+        data = marshal.dumps(items)
     except ValueError:  # a value marshal cannot take (a str subclass, say): store its text
-        return marshal.dumps(_marshallable(item))
+        data = marshal.dumps([_marshallable(item) for item in items])
+    return _LENGTH.pack(len(data)) + data
 
 
-def decode(data: bytes) -> Iterator[tuple[Event, Any]]:
-    """``(event, extra)`` for each event in a feed (writer side).
+def _items(feed: bytes) -> Iterator[tuple[Any, ...]]:
+    """The items of a feed: its chunks, one after the other."""
+    view, at, end = memoryview(feed), 0, len(feed)
+    while at < end:
+        (n,) = _LENGTH.unpack_from(view, at)
+        at += _LENGTH.size
+        yield from marshal.loads(view[at:at + n])
+        at += n
 
-    ``extra`` is the task's :class:`Snapshot` at the end of a try or task, the
-    provider's name for a block event, the try id for a resource sample, else None.
-    """
-    stream = io.BytesIO(data)
-    end = len(data)
-    while stream.tell() < end:
-        item = marshal.load(stream)
-        head = item[0]
-        if head == _BLOCK:
-            yield BlockEvent(*item[2:]), item[1]
-        elif head == _RESOURCE:
-            yield ResourceEvent(*item[2:]), item[1]
-        elif len(item) == _FOLDED:
-            yield from _unfold(item)
+
+class FeedReader:
+    """Rebuilds events from feeds (writer side), remembering each unfinished task's state and try."""
+
+    def __init__(self) -> None:
+        self._open: dict[int, tuple[TaskState, int]] = {}
+
+    def decode(self, data: bytes) -> Iterator[tuple[Event, Any]]:
+        """``(event, extra)`` for each event in a feed, each task's in order.
+
+        ``extra`` is the task's :class:`Snapshot` at the end of a try or task,
+        the provider's name for a block event, the try id for a resource
+        sample, else None.
+        """
+        for item in _items(data):
+            head = item[0]
+            if head == _BLOCK:
+                yield BlockEvent(*item[2:]), item[1]
+            elif head == _RESOURCE:
+                yield ResourceEvent(*item[2:]), item[1]
+            else:
+                yield from self._task(item)
+
+    def _task(self, item: tuple[Any, ...]) -> Iterator[tuple[TaskEvent, Snapshot | None]]:
+        tid, start, packed, executor, notes, snap = item[:6]
+        entries = unpack_history(packed)
+        notes = notes or {}
+        if start == 0:  # the task's first entry: its call
+            app, depends, call = item[6:]
+            state, when = entries[0]
+            yield TaskEvent(when, tid, app, None, state, 0, executor, depends, notes.get(0, ""),
+                            CallPreview(*call) if call else _NO_CALL), None
+            old, try_id, entries, index = state, 0, entries[1:], 1
         else:
-            yield _task_event(item)
+            old, try_id = self._open.pop(tid, (TaskState.UNSCHED, 0))  # (always there: feeds arrive in order)
+            index = start
+        for state, when in entries:
+            ended = _ended(snap, try_id, state) if state in _ENDS else None
+            yield TaskEvent(when, tid, "", old, state, try_id, executor, detail=notes.get(index, "")), ended
+            if state is TaskState.FAIL_RETRYABLE:
+                try_id += 1
+            old = state
+            index += 1
+        if old not in FINAL_STATES:
+            self._open[tid] = (old, try_id)
 
 
-def _unfold(t: tuple[Any, ...]) -> Iterator[tuple[TaskEvent, Snapshot | None]]:
-    """The events a final event folded (rebuilt from the packed history), then the final event."""
-    folded, history = t[-2], t[-1]
-    if folded:  # the history's last entries before the final one, and the entry they left
-        entries = unpack_history(history)[-(folded + 2):-1]
-        tid, try_id, executor = t[1], t[4], t[5]
-        for (old, _), (new, when) in itertools.pairwise(entries):
-            yield TaskEvent(when, tid, "", old, new, try_id, executor), None
-    yield _task_event(t[:-2])
-
-
-def _task_event(t: tuple[Any, ...]) -> tuple[TaskEvent, Snapshot | None]:
-    time, tid, old, new, try_id, executor, detail = t[:_PLAIN]
-    states = BY_CODE
-    if old < 0:  # a task's first event
-        app, depends, args, inputs, outputs = t[_PLAIN:_FIRST]
-        return TaskEvent(time, tid, app, None, states[new], try_id, executor, depends, detail,
-                         CallPreview(args, inputs, outputs)), None
-    ev = TaskEvent(time, tid, "", states[old], states[new], try_id, executor, detail=detail)
-    return ev, Snapshot(*t[_PLAIN:]) if len(t) > _PLAIN else None
+def _ended(snap: tuple[Any, ...] | None, try_id: int, state: TaskState) -> Snapshot | None:
+    """The :class:`Snapshot` at the end of try ``try_id`` (a retry) or of the task."""
+    if snap is None:
+        return None
+    depends, memoize, hashsum, stdout, stderr, launched, fail_count, engine, block, fail_history, places = snap
+    if state is TaskState.FAIL_RETRYABLE and try_id < len(places):
+        engine, block = places[try_id]
+    exception = fail_history[try_id] if try_id < len(fail_history) else None
+    return Snapshot(depends, memoize, hashsum, stdout, stderr, launched, fail_count, engine, block, exception)
 
 
 def _marshallable(value: Any) -> Any:
@@ -180,30 +274,18 @@ def _marshallable(value: Any) -> Any:
         return value
     if isinstance(value, tuple | list):
         return tuple(_marshallable(v) for v in value)
+    if isinstance(value, dict):
+        return {_marshallable(k): _marshallable(v) for k, v in value.items()}
     return str(value)
 
 
-def _call_preview(call: Any) -> tuple[str | None, str | None, str | None]:
-    if call is None:
-        return None, None, None
-    args = _preview(call.args, call.kwargs) if call.args or call.kwargs else None
-    inputs = json.dumps([_input_text(x) for x in call.inputs]) if call.inputs else None
-    outputs = json.dumps([_text(x) for x in call.outputs]) if call.outputs else None
-    return args, inputs, outputs
-
-
-def _snapshot(record: Any, try_id: int) -> tuple[Any, ...]:
-    """The :class:`Snapshot` fields, flat (empty if the kernel no longer has the record)."""
-    if record is None:
-        return ()
-    depends = ",".join(map(str, record.depends)) if record.depends else None
-    stdout = stderr = None
-    if record.stdout is not None or record.stderr is not None:
-        stdout, stderr = _text(record.stdout), _text(record.stderr)
-    history = record.fail_history
-    exception = str(history[try_id]) if history and len(history) > try_id else None
-    return (depends, int(record.memoize), record.hashsum, stdout, stderr, record.try_time_launched is not None,
-            record.fail_count, record.engine, record.block, exception)
+def _call_preview(call: tuple[Any, ...]) -> tuple[str | None, str | None, str | None]:
+    """(argument preview, inputs, outputs) of a call's ``(args, kwargs, inputs, outputs)``."""
+    args, kwargs, inputs, outputs = call
+    preview = _preview(args, kwargs) if args or kwargs else None
+    inputs_text = json.dumps([_input_text(x) for x in inputs]) if inputs else None
+    outputs_text = json.dumps([_text(x) for x in outputs]) if outputs else None
+    return preview, inputs_text, outputs_text
 
 
 def _preview(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> str:

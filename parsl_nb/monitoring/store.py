@@ -1,11 +1,14 @@
-"""The monitoring store: a subscriber that feeds a run's events to a writer process.
+"""The monitoring store: feeds a run's task records and block events to a writer process.
 
-The kernel's side only encodes each batch of events compactly
-(:mod:`~parsl_nb.monitoring.feed`) and queues it; a sender thread pipes it to
-:mod:`~parsl_nb.monitoring.writer`, a child process that builds the rows and
-writes ``monitoring.db``, a transaction per batch, on a core the kernel is not
-using. If the disk refuses a write (full, read-only, gone) or the writer
-dies, the store warns once and stops; tasks go on.
+Nothing runs on a task's path. About once a second (:data:`PERIOD`), and
+whenever ``dfk.events.flush()`` or the end of the run asks, a sender thread
+reads the task records that changed (:class:`~parsl_nb.monitoring.feed.TaskScanner`)
+and pipes them, compactly encoded, to :mod:`~parsl_nb.monitoring.writer`, a
+child process that builds the rows and writes ``monitoring.db``, a
+transaction per feed, on a core the kernel is not using. Block and resource
+events come from the event bus. If the disk refuses a write (full,
+read-only, gone) or the writer dies, the store warns once and stops; tasks
+go on.
 """
 
 from __future__ import annotations
@@ -26,8 +29,8 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..dataflow.events import Event, Subscription
-from .feed import encode
+from ..dataflow.events import BlockEvent, Event, ResourceEvent, Subscription
+from .feed import TaskScanner, encode_events
 from .options import workflow_name
 from .schema import DB_NAME
 from .writer import CLOSE, EVENTS, HEADER, SYNC, create_store
@@ -38,9 +41,9 @@ logger = logging.getLogger(__name__)
 
 CLOSE_TIMEOUT = 120.0  # s for the writer to catch up and close at the end of a run
 SYNC_TIMEOUT = 10.0
-IDLE = 0.2  # s without events after which held feeds go to the writer
-MAX_LAG = 1.0  # s a feed may be held while events keep coming
-MAX_HELD = 4 << 20  # bytes held at most (about 25,000 tasks)
+_WRITER_MAIN = "import sys; from parsl_nb.monitoring.writer import main; sys.exit(main())"
+PERIOD = 1.0
+"""Seconds between scans of the task records: the record lags the run by about this much."""
 
 
 class MonitoringStore:
@@ -75,6 +78,7 @@ class MonitoringStore:
         self.path = os.path.join(run_dir, DB_NAME)
         self.run_id = run_id
         self._tasks = tasks
+        self._scanner = TaskScanner(tasks)
         self._executors = executors if executors is not None else {}
         self._sub: Subscription | None = None
         self.error: BaseException | None = None
@@ -82,7 +86,8 @@ class MonitoringStore:
         create_store(self.path, run_id, workflow_name or default_workflow_name(), _user(), os.path.abspath(run_dir),
                      time_began if time_began is not None else time.time())
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "parsl_nb.monitoring.writer", self.path, run_id],
+            # -c rather than -m: the package imports the module first, and runpy would warn about it
+            [sys.executable, "-c", _WRITER_MAIN, self.path, run_id],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             start_new_session=True)  # a notebook interrupt (sent to the kernel's group) is not for it
         self._outbox: queue.SimpleQueue[tuple[bytes, bytes] | None] = queue.SimpleQueue()
@@ -97,7 +102,7 @@ class MonitoringStore:
 
     def attach(self, bus: Any) -> None:
         """Subscribe to ``bus`` (the kernel's :class:`~parsl_nb.dataflow.events.EventBus`)."""
-        self._sub = bus.subscribe(self.write_events, flush=self.sync)
+        self._sub = bus.subscribe(self.write_events, flush=self.sync, kinds=(BlockEvent, ResourceEvent))
 
     @property
     def active(self) -> bool:
@@ -110,14 +115,14 @@ class MonitoringStore:
         return self._proc.pid
 
     def write_events(self, batch: Sequence[Event]) -> None:
-        """Queue one batch of events for the writer (the subscriber call)."""
+        """Queue one batch of block and resource events for the writer (the subscriber call)."""
         if self._active:
-            feed = encode(batch, self._tasks.get, self._provider)
+            feed = encode_events(batch, self._tasks.get, self._provider)
             if feed:
                 self._post(EVENTS, feed)
 
     def sync(self, timeout: float = SYNC_TIMEOUT) -> None:
-        """Wait until the writer has written every batch queued so far (``dfk.events.flush()`` calls it)."""
+        """Wait until the writer has written every task change and event so far (``dfk.events.flush()`` calls it)."""
         if not self._active:
             return
         n = next(self._syncs)
@@ -134,37 +139,36 @@ class MonitoringStore:
 
     # ------------------------------------------------------------- the pipes
     def _send_loop(self) -> None:
-        """Pipe frames to the writer; event feeds wait (merged into one) while the run is busy.
+        """Pipe frames to the writer: the tasks that changed, every :data:`PERIOD` s and before a sync or the close.
 
-        A feed goes once no event came for :data:`IDLE` s, or it is
-        :data:`MAX_LAG` s old, or :data:`MAX_HELD` bytes wait, or a sync or the
-        close asks: a burst of short tasks is not slowed by the writer working
-        beside it, and the record lags the run by a second at most.
+        A periodic scan leaves out tasks that are not final yet and young
+        (see :class:`~parsl_nb.monitoring.feed.TaskScanner`); a sync or the
+        close sends every task as it is. Block and resource events wait for
+        the next scan, so the writer gets one feed, one transaction, a period.
         """
         stdin = self._proc.stdin
         assert stdin is not None
         held: list[bytes] = []
-        size, since = 0, 0.0
+        due = time.monotonic() + PERIOD
         try:
             while True:
-                wait = None if not held else max(0.0, min(IDLE, since + MAX_LAG - time.monotonic()))
                 try:
-                    item = self._outbox.get(timeout=wait)
+                    item = self._outbox.get(timeout=max(0.0, due - time.monotonic()))
                 except queue.Empty:
-                    item = (b"", b"")  # idle, or held too long: send what is held
+                    item = (b"", b"")  # the period is up
                 if item is not None and item[0] == EVENTS:
-                    if not held:
-                        since = time.monotonic()
                     held.append(item[1])
-                    size += len(item[1])
-                    if size < MAX_HELD:
-                        continue
-                if held:
-                    _write_frame(stdin, EVENTS, b"".join(held))
-                    held, size = [], 0
+                    continue
+                if item is not None and (self._active or item[0] == CLOSE):
+                    held.append(self._scan(full=bool(item[0])))  # a sync or the close: every task as it is now
+                    due = time.monotonic() + PERIOD
+                feed = b"".join(held)
+                held = []
+                if feed:
+                    _write_frame(stdin, EVENTS, feed)
                 if item is None:
                     return
-                if item[0] not in (EVENTS, b""):
+                if item[0]:
                     _write_frame(stdin, *item)
         except (OSError, ValueError):  # the writer is gone; the reader reports why
             pass
@@ -173,6 +177,14 @@ class MonitoringStore:
                 stdin.close()
             except OSError:
                 pass
+
+    def _scan(self, full: bool) -> bytes:
+        try:
+            return self._scanner.scan(full)
+        except Exception as e:  # a bug here must not stop the run: say so, and stop recording
+            logger.exception("monitoring: reading the task records failed")
+            self._degrade(e)
+            return b""
 
     def _read_loop(self) -> None:
         stdout = self._proc.stdout

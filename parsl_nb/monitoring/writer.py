@@ -10,7 +10,8 @@ few seconds rather than slowing the tasks; ``dfk.events.flush()`` waits for it,
 and it is complete when the kernel is cleared.
 
 Protocol. Kernel to writer, on stdin: frames of a 4-byte little-endian length,
-a kind byte and a payload: ``E`` + a feed (bus batches, one transaction; see
+a kind byte and a payload: ``E`` + a feed (the tasks that changed since the
+last one, and block and resource events; one transaction; see
 :mod:`~parsl_nb.monitoring.feed`), ``S`` + a number (answer once everything
 before it is written), ``C`` + the run's end time (marshalled). Only marshal
 data, never pickles, cross the pipe. Writer to kernel, on stdout, one line
@@ -33,7 +34,7 @@ from typing import IO
 
 from ..dataflow.events import BlockEvent, ResourceEvent, TaskEvent
 from .batch import Batch
-from .feed import Snapshot, decode
+from .feed import FeedReader, Snapshot
 from .schema import SCHEMA, SCHEMA_VERSION
 
 __all__ = ["StoreWriter", "create_store", "main"]
@@ -66,12 +67,13 @@ class StoreWriter:
         self.run_id = run_id
         self.conn = sqlite3.connect(path, isolation_level=None)
         self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.feed = FeedReader()
 
     def write(self, feed: bytes) -> None:
-        """Write one batch's feed in one transaction."""
+        """Write one feed in one transaction."""
         snapshots: dict[int, Snapshot | None] = {}
         rows = Batch(snapshots.get)
-        for ev, extra in decode(feed):
+        for ev, extra in self.feed.decode(feed):
             if type(ev) is TaskEvent:
                 if extra is not None:
                     snapshots[ev.tid] = extra

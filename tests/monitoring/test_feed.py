@@ -1,17 +1,17 @@
-"""The monitoring feed gives the writer every transition the kernel published, however batched."""
+"""The monitoring feed gives the writer every transition the kernel made, whenever the records are read."""
 
 from __future__ import annotations
 
-import io
-import marshal
 import random
+import threading
+import time
 
 import pytest
 
 import parsl_nb as parsl
 from parsl_nb import Config, ThreadPoolExecutor, python_app
 from parsl_nb.dataflow.events import TaskEvent
-from parsl_nb.monitoring.feed import decode, encode
+from parsl_nb.monitoring.feed import FeedReader, TaskScanner
 
 
 @python_app
@@ -37,31 +37,88 @@ def _transitions(events):
     return per_task
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_every_transition_comes_back_in_each_tasks_order_however_the_events_are_batched(tmp_path, seed):
+@pytest.mark.parametrize(("seed", "full"), [(0, True), (1, True), (2, False), (3, False)])
+def test_every_transition_comes_back_in_each_tasks_order_whenever_the_records_are_scanned(tmp_path, seed, full):
+    # the kernel's own events are the truth; a scanner reads the records at random
+    # moments while tasks run, so tasks are seen new, half-way, and finished
     events: list = []
+    feeds: list[bytes] = []
+    rng = random.Random(seed)
     with parsl.load(Config(executors=[ThreadPoolExecutor(max_threads=3)], run_dir=str(tmp_path / "runs"),
                            monitoring=False, retries=1)) as dfk:
         dfk.subscribe(events.extend)
-        futs = [inc(inc(i)) for i in range(40)] + [fails_once(str(tmp_path / "flag"))]
+        scanner = TaskScanner(dfk.tasks, live_after=0.003)
+        stop = threading.Event()
+
+        def scan_now_and_then() -> None:
+            while not stop.is_set():
+                feeds.append(scanner.scan(full))
+                time.sleep(rng.random() * 0.004)
+
+        t = threading.Thread(target=scan_now_and_then)
+        t.start()
+        futs = []
+        for i in range(40):
+            futs.append(inc(inc(i)))
+            time.sleep(rng.random() * 0.002)
+        futs.append(fails_once(str(tmp_path / "flag")))
         assert [f.result() for f in futs] == [i + 2 for i in range(40)] + [1]
+        stop.set()
+        t.join()
+        feeds.append(scanner.scan())
         dfk.events.flush()
-        records = dict(dfk.tasks)
     assert any(ev.new.name == "FAIL_RETRYABLE" for ev in events if type(ev) is TaskEvent)
-    rng = random.Random(seed)
-    decoded, i = [], 0
-    while i < len(events):  # batches of random sizes, so tasks start in one and end in another
-        n = rng.randint(1, 60)
-        decoded.extend(ev for ev, _ in decode(encode(events[i:i + n], records.get, lambda label: None)))
-        i += n
+    assert sum(1 for f in feeds if f) > 2, "the scans should catch the run in several states"
+    reader = FeedReader()
+    decoded = [ev for feed in feeds for ev, _ in reader.decode(feed)]
     assert _transitions(decoded) == _transitions(events)
-    # a task that lived in one batch was folded: the feed is smaller than one item per event
-    whole = encode(events, records.get, lambda label: None)
-    stream, items = io.BytesIO(whole), 0
-    while stream.tell() < len(whole):
-        marshal.load(stream)
-        items += 1
-    assert items < len(events) and len(list(decode(whole))) == len(events)
+    assert scanner.open_tasks == 0
+
+
+gate = threading.Event()
+
+
+@python_app
+def wait_for_gate():
+    return gate.wait(30)
+
+
+def test_a_periodic_scan_sends_a_task_once_final_or_once_it_has_gone_on_for_a_while(tmp_path):
+    with parsl.load(Config(executors=[ThreadPoolExecutor(max_threads=2)], run_dir=str(tmp_path / "runs"),
+                           monitoring=False)) as dfk:
+        slow, quick = wait_for_gate(), inc(1)
+        assert quick.result() == 2
+        scanner, reader = TaskScanner(dfk.tasks, live_after=0.5), FeedReader()
+
+        def scanned(full: bool = False) -> dict[int, list[str]]:
+            got: dict[int, list[str]] = {}
+            for ev, _ in reader.decode(scanner.scan(full)):
+                got.setdefault(ev.tid, []).append(ev.new.name)
+            return got
+
+        assert scanned() == {quick.tid: ["UNSCHED", "PENDING", "LAUNCHED", "RUNNING", "EXEC_DONE"]}
+        assert scanner.open_tasks == 1
+        time.sleep(0.6)  # the slow task has gone on past live_after: it is sent as it is
+        assert scanned() == {slow.tid: ["UNSCHED", "PENDING", "LAUNCHED", "RUNNING"]}
+        assert scanned() == {}  # nothing changed
+        gate.set()
+        assert slow.result() is True
+        assert scanned() == {slow.tid: ["EXEC_DONE"]}
+        assert scanner.open_tasks == 0 and scanned(full=True) == {}
+
+
+def test_a_retry_keeps_each_tries_exception(tmp_path):
+    with parsl.load(Config(executors=[ThreadPoolExecutor(max_threads=2)], run_dir=str(tmp_path / "runs"),
+                           monitoring=False, retries=1)) as dfk:
+        fut = fails_once(str(tmp_path / "flag"))
+        assert fut.result() == 1
+        decoded = list(FeedReader().decode(TaskScanner(dfk.tasks).scan()))
+    first, _ = decoded[0]
+    assert first.old is None and first.new.name == "UNSCHED" and first.app == "fails_once"
+    ends = [(ev.new.name, ev.try_id, extra.exception) for ev, extra in decoded if extra is not None]
+    assert ends == [("FAIL_RETRYABLE", 0, "RuntimeError: first try fails"), ("EXEC_DONE", 1, None)]
+    retry = next(ev for ev, _ in decoded if ev.new.name == "FAIL_RETRYABLE")
+    assert "first try fails" in retry.detail
 
 
 @python_app
