@@ -26,7 +26,7 @@ from .events import EventBus, Subscriber, Subscription, TaskEvent
 from .launch import AUTO_LOGNAME, Countdown, failures_of, std_target
 from .memo import Memoizer
 from .rundir import RunLog, make_run_dir
-from .states import TaskState, TaskStateCounts
+from .states import FINAL_STATES, TaskState, TaskStateCounts
 from .taskrecord import TaskRecord
 
 if TYPE_CHECKING:
@@ -83,6 +83,8 @@ class DataFlowKernel:
         self.time_began = time.time()
         self.time_completed: float | None = None
         self.executors: dict[str, Executor] = {}
+        self.final_hooks: list[Callable[[int], None]] = []
+        """Called with a task's id as it reaches a final state (on that thread: keep them O(1))."""
         self.monitoring = open_store(self)  # before the executors, which may report blocks as they start
         self._start_executors()
         atexit.register(self.atexit_cleanup)
@@ -363,6 +365,9 @@ class DataFlowKernel:
         old = record.transition(new, now, expect, detail)
         if old is None:
             return False
+        if new in FINAL_STATES:
+            for hook in self.final_hooks:
+                hook(record.tid)
         if self.events.wants_tasks:  # no event is built when nobody listens
             self.events.publish(TaskEvent(now, record.tid, record.app_name, old, new, record.try_id,
                                           record.executor, detail=detail))

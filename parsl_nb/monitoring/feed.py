@@ -1,11 +1,13 @@
 """The monitoring feed: what the kernel knows of its tasks, made compact for the writer process.
 
-The kernel side does as little as it can, and nothing on a task's path.
-Every task record already keeps the task's state history (the single owner
-of that state), so the store does not copy each state change as it happens:
-a :class:`TaskScanner`, on the store's sender thread, reads the records that
-changed since its last scan (about once a second) and turns each into one
-flat marshalled tuple: the new history entries (packed, 9 bytes each), the
+The kernel side does as little as it can, and next to nothing on a task's
+path (a task called with arguments keeps them on its record until the next
+scan, for the preview). Every task record already keeps the task's state
+history (the single owner of that state), so the store does not copy each
+state change as it happens: a :class:`TaskScanner`, on the store's sender
+thread, reads the records that changed since its last scan (about once a
+second) and turns each into one tuple of plain values, marshalled with the
+rest of the scan as one chunk: the new history entries (packed, 9 bytes each), the
 task's call (app, dependencies, argument preview, inputs, outputs) the first
 time, and, once a try or the task has ended, what the rows need from the
 record (memo key, std streams, engine, block, exceptions). A short task is
@@ -24,6 +26,7 @@ import json
 import marshal
 import struct
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -71,10 +74,11 @@ class Snapshot(NamedTuple):
 class TaskScanner:
     """Reads the task records that changed since the last scan (kernel side, one thread).
 
-    A task is read once it is final, so a short task costs one read. A task
-    still going ``live_after`` seconds after it was first seen (a long run,
-    or a queue that waits) is read as it is and then again each time it
-    changes, so a live record shows it. A ``full`` scan reads everything.
+    A task is read once it is final (the kernel calls :meth:`task_finished`),
+    so a short task costs one read. A task still going ``live_after`` seconds
+    after it was first seen (a long run, or a queue that waits) is read as it
+    is and then again at each scan while it changes, so a live record shows
+    it. A ``full`` scan reads everything.
 
     Parameters
     ----------
@@ -88,47 +92,58 @@ class TaskScanner:
     def __init__(self, tasks: Mapping[int, Any], live_after: float = 5.0) -> None:
         self._tasks = tasks
         self._live_after = live_after
+        self._finals: deque[int] = deque()  # ids of tasks that became final since the last scan
+        self.task_finished: Callable[[int], None] = self._finals.append
+        """Tell the scanner task ``tid`` is final (any thread, cheap: the kernel's final hook)."""
         self._next = 0  # the lowest task id not looked for yet
         self._seen = 0  # records found so far
         self._missing: set[int] = set()  # ids looked for and absent (a submit in flight, or one that failed)
-        self._young: list[tuple[int, float, tuple[Any, ...] | None]] = []  # (id, first seen, call) not sent yet
-        self._open: dict[int, int] = {}  # task id -> history entries sent, while the task is not final
+        self._unsent: dict[int, tuple[float, tuple[Any, ...] | None]] = {}  # id -> (first seen, call preview)
+        self._open: dict[int, int] = {}  # id -> history entries sent, of tasks sent before they were final
 
     @property
     def open_tasks(self) -> int:
         """Tasks seen and not final yet."""
-        return len(self._open) + len(self._young)
+        return len(self._open) + len(self._unsent)
 
     def scan(self, full: bool = True) -> bytes:
         """One feed chunk: every task that changed since the last scan (see the class)."""
-        tasks = self._tasks
+        finals = self._finals
+        finished = list(itertools.starmap(finals.popleft, itertools.repeat((), len(finals))))  # before _discover
         now = time.monotonic()
+        self._discover(now)
         items: list[tuple[Any, ...]] = []
-        visit = self._visit
+        send = self._send
+        for tid in finished:
+            if not send(tid, items) and (tid >= self._next or tid in self._missing):
+                finals.append(tid)  # its record was added after this scan counted them: next time
+        if full:
+            due = list(self._unsent)
+        else:
+            cutoff = now - self._live_after
+            due = list(itertools.takewhile(lambda tid: self._unsent[tid][0] <= cutoff, self._unsent))
+        for tid in due:
+            send(tid, items)
+        tasks, visit = self._tasks, self._visit
         for tid, sent in list(self._open.items()):
             visit(tasks[tid], sent, items, None)
-        young: list[tuple[int, float, tuple[Any, ...] | None]] = []
-        cutoff = now - self._live_after
-        for tid, seen, call in itertools.chain(self._young, self._new(now)):
-            record = tasks[tid]
-            if full or seen <= cutoff or record.status in FINAL_STATES:
-                visit(record, 0, items, call)
-            else:
-                young.append((tid, seen, call))
-        self._young = young
         return _chunk(items)
 
-    def _new(self, now: float) -> Iterator[tuple[int, float, tuple[Any, ...] | None]]:
-        """(task id, now, call preview) of each record added since the last scan; the record's call is dropped."""
-        tasks = self._tasks
-        for tid in self._new_tids():
-            record = tasks[tid]
-            call, record.call = record.call, None  # the arguments may be big: not kept beyond this scan
-            yield tid, now, _call_preview(call) if call is not None else None
+    def _send(self, tid: int, items: list[tuple[Any, ...]]) -> bool:
+        """Read task ``tid`` into ``items`` if it is due; False if it is not known yet."""
+        unsent = self._unsent.pop(tid, None)
+        if unsent is not None:
+            self._visit(self._tasks[tid], 0, items, unsent[1])
+            return True
+        sent = self._open.get(tid)
+        if sent is not None:
+            self._visit(self._tasks[tid], sent, items, None)
+            return True
+        return False
 
-    def _new_tids(self) -> list[int]:
-        """Ids of the records added since the last scan."""
-        tasks = self._tasks
+    def _discover(self, now: float) -> None:
+        """Note each record added since the last scan, with its call's preview (the call is dropped)."""
+        tasks, unsent = self._tasks, self._unsent
         count = len(tasks)  # first: records added after this are for the next scan
         found = [tid for tid in self._missing if tid in tasks]
         self._missing.difference_update(found)
@@ -141,7 +156,10 @@ class TaskScanner:
                 self._missing.add(tid)
             tid += 1
         self._seen, self._next = seen, tid
-        return found
+        for tid in found:
+            record = tasks[tid]
+            call, record.call = record.call, None  # the arguments may be big: not kept beyond this scan
+            unsent[tid] = (now, _call_preview(call) if call is not None else None)
 
     def _visit(self, record: Any, sent: int, items: list[tuple[Any, ...]], call: tuple[Any, ...] | None) -> None:
         packed, n = record.history_since(sent)
@@ -150,7 +168,8 @@ class TaskScanner:
         tid = record.tid
         final = packed[-HISTORY_ENTRY] in _FINAL_CODES  # the last entry's state code
         if final:
-            self._open.pop(tid, None)
+            if sent:
+                del self._open[tid]
         else:
             self._open[tid] = n
         notes = record.notes

@@ -26,7 +26,7 @@ import threading
 import time
 import warnings
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..dataflow.events import BlockEvent, Event, ResourceEvent, Subscription
@@ -81,6 +81,7 @@ class MonitoringStore:
         self._scanner = TaskScanner(tasks)
         self._executors = executors if executors is not None else {}
         self._sub: Subscription | None = None
+        self._hooks: list[Callable[[int], None]] = []
         self.error: BaseException | None = None
         self._active = True
         create_store(self.path, run_id, workflow_name or default_workflow_name(), _user(), os.path.abspath(run_dir),
@@ -100,9 +101,28 @@ class MonitoringStore:
         self._sender.start()
         self._reader.start()
 
-    def attach(self, bus: Any) -> None:
-        """Subscribe to ``bus`` (the kernel's :class:`~parsl_nb.dataflow.events.EventBus`)."""
+    def attach(self, bus: Any, final_hooks: list[Callable[[int], None]]) -> None:
+        """Take block and resource events from ``bus``, and the ids of tasks as they end from ``final_hooks``.
+
+        Parameters
+        ----------
+        bus : EventBus
+            The kernel's :class:`~parsl_nb.dataflow.events.EventBus`.
+        final_hooks : list of callables
+            The kernel's ``final_hooks``: the store adds its hook, and
+            removes it when it stops.
+        """
         self._sub = bus.subscribe(self.write_events, flush=self.sync, kinds=(BlockEvent, ResourceEvent))
+        self._hooks = final_hooks
+        final_hooks.append(self._scanner.task_finished)
+
+    def _detach(self) -> None:
+        if self._sub is not None:
+            self._sub.close()
+        try:
+            self._hooks.remove(self._scanner.task_finished)
+        except ValueError:
+            pass
 
     @property
     def active(self) -> bool:
@@ -218,16 +238,14 @@ class MonitoringStore:
         warnings.warn(msg, RuntimeWarning, stacklevel=2)
         self.error = error
         self._active = False
-        if self._sub is not None:
-            self._sub.close()
+        self._detach()
         self._outbox.put(None)  # the sender closes the pipe; the writer exits
         with self._cv:
             self._cv.notify_all()
 
     def close(self, time_completed: float | None = None) -> None:
         """Record the end of the run, wait for the writer to finish, and end it (call after the bus is closed)."""
-        if self._sub is not None:
-            self._sub.close()
+        self._detach()
         if self._active:
             self._post(CLOSE, marshal.dumps(time_completed if time_completed is not None else time.time()))
             self._active = False
@@ -275,7 +293,7 @@ def open_store(dfk: Any) -> MonitoringStore | None:
         logger.warning(msg)
         warnings.warn(msg, RuntimeWarning, stacklevel=2)
         return None
-    store.attach(dfk.events)
+    store.attach(dfk.events, dfk.final_hooks)
     return store
 
 

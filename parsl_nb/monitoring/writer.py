@@ -1,13 +1,14 @@
 """The monitoring writer: a child process that turns the kernel's feed into SQLite rows.
 
-Started by :class:`~parsl_nb.monitoring.store.MonitoringStore` as
-``python -m parsl_nb.monitoring.writer DB RUN_ID`` with pipes on its standard
-streams. Building rows and running SQL cost more than a no-op task itself
-(about 20 us a task); here they use a core the kernel is not using, as Parsl's
-monitoring database manager does in its own process. The writer runs at a lower
-CPU priority (nice +10): on a machine busy with the run, the record lags by a
-few seconds rather than slowing the tasks; ``dfk.events.flush()`` waits for it,
-and it is complete when the kernel is cleared.
+Started by :class:`~parsl_nb.monitoring.store.MonitoringStore` with the
+database's path and the run id as arguments (``main(['DB', 'RUN_ID'])``;
+``python -m parsl_nb.monitoring.writer DB RUN_ID`` by hand) and pipes on its
+standard streams. Building rows and running SQL cost more than a no-op task
+itself (15-25 us a task); here they use CPU time the kernel is not using, as
+Parsl's monitoring database manager does in its own process. The writer runs
+at the lowest CPU priority (nice +19): on a machine busy with the run, the
+record lags rather than the tasks slowing; ``dfk.events.flush()`` waits for it, and it is complete when
+the kernel is cleared.
 
 Protocol. Kernel to writer, on stdin: frames of a 4-byte little-endian length,
 a kind byte and a payload: ``E`` + a feed (the tasks that changed since the
@@ -41,7 +42,7 @@ __all__ = ["StoreWriter", "create_store", "main"]
 
 HEADER = struct.Struct("<I")
 EVENTS, SYNC, CLOSE = b"E", b"S", b"C"
-NICENESS = 10
+NICENESS = 19
 
 
 def create_store(path: str, run_id: str, workflow: str, user: str, run_dir: str, began: float) -> None:
@@ -151,13 +152,24 @@ def serve(path: str, run_id: str, stream: IO[bytes]) -> int:
     return 0
 
 
+def _step_aside() -> None:
+    """Take the lowest CPU priority (nice +19): the record may lag a busy run; the run must not wait for it.
+
+    Not Linux's SCHED_IDLE, which is as cheap for the run but may starve the
+    writer on a machine that other users keep busy (an HPC login node): the
+    record would never be written, and an unprivileged process cannot leave
+    SCHED_IDLE to catch up at the end.
+    """
+    try:
+        os.nice(NICENESS - os.nice(0))
+    except (AttributeError, OSError):
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m parsl_nb.monitoring.writer DB RUN_ID``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a notebook interrupt is for the kernel, not for us
-    try:
-        os.nice(NICENESS)  # the record may lag a busy run; the run must not wait for the record
-    except (AttributeError, OSError):
-        pass
+    _step_aside()
     path, run_id = (argv if argv is not None else sys.argv[1:])[:2]
     return serve(path, run_id, sys.stdin.buffer)
 

@@ -48,6 +48,7 @@ def test_every_transition_comes_back_in_each_tasks_order_whenever_the_records_ar
                            monitoring=False, retries=1)) as dfk:
         dfk.subscribe(events.extend)
         scanner = TaskScanner(dfk.tasks, live_after=0.003)
+        dfk.final_hooks.append(scanner.task_finished)
         stop = threading.Event()
 
         def scan_now_and_then() -> None:
@@ -86,9 +87,10 @@ def wait_for_gate():
 def test_a_periodic_scan_sends_a_task_once_final_or_once_it_has_gone_on_for_a_while(tmp_path):
     with parsl.load(Config(executors=[ThreadPoolExecutor(max_threads=2)], run_dir=str(tmp_path / "runs"),
                            monitoring=False)) as dfk:
+        scanner, reader = TaskScanner(dfk.tasks, live_after=0.5), FeedReader()
+        dfk.final_hooks.append(scanner.task_finished)
         slow, quick = wait_for_gate(), inc(1)
         assert quick.result() == 2
-        scanner, reader = TaskScanner(dfk.tasks, live_after=0.5), FeedReader()
 
         def scanned(full: bool = False) -> dict[int, list[str]]:
             got: dict[int, list[str]] = {}
@@ -112,7 +114,7 @@ def test_a_retry_keeps_each_tries_exception(tmp_path):
                            monitoring=False, retries=1)) as dfk:
         fut = fails_once(str(tmp_path / "flag"))
         assert fut.result() == 1
-        decoded = list(FeedReader().decode(TaskScanner(dfk.tasks).scan()))
+        decoded = list(FeedReader().decode(TaskScanner(dfk.tasks).scan(full=True)))
     first, _ = decoded[0]
     assert first.old is None and first.new.name == "UNSCHED" and first.app == "fails_once"
     ends = [(ev.new.name, ev.try_id, extra.exception) for ev, extra in decoded if extra is not None]
