@@ -146,11 +146,11 @@ class TaskRecord:
                 raise InvalidTransition(f"task {self.tid}: {old.name} -> {new.name} is not allowed")
             self.status = new
             history: list[tuple[TaskState, float]] = self._history  # type: ignore[assignment]
-            history.append((new, now if now is not None else time.time()))
-            if detail:
+            if detail:  # before the entry: a reader on another thread that sees the entry sees its note
                 if self.notes is None:
                     self.notes = {}
-                self.notes[len(history) - 1] = detail
+                self.notes[len(history)] = detail
+            history.append((new, now if now is not None else time.time()))
         return old
 
     def next_try(self) -> None:

@@ -2,8 +2,8 @@
 
 Runs in the writer process (:mod:`parsl_nb.monitoring.writer`), on events
 rebuilt from the kernel's compact feed (:mod:`parsl_nb.monitoring.feed`).
-A short task usually lives its whole life (UNSCHED to EXEC_DONE) inside one
-batch; it then costs one ``task`` insert, one ``try`` insert and its
+A short task is usually read once, finished (UNSCHED to EXEC_DONE in one
+batch); it then costs one ``task`` insert, one ``try`` insert and its
 ``status`` rows, with no updates and no re-reads.
 """
 
@@ -85,8 +85,8 @@ class Batch:
     """The rows of one batch of events.
 
     ``record_of(tid)`` gives the task's :class:`~parsl_nb.monitoring.feed.Snapshot`
-    (or None), taken by the kernel when the try or task ended: what events
-    do not carry (memo key, std streams, engine, block, the try's exception).
+    (or None) at the end of a try or of the task, read from the kernel's
+    record by the store's scanner: what events do not carry (memo key, std streams, engine, block, the try's exception).
     A new task's event carries a :class:`~parsl_nb.monitoring.feed.CallPreview`
     as its ``call``.
     """

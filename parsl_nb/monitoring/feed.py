@@ -111,7 +111,7 @@ class TaskScanner:
         finals = self._finals
         finished = list(itertools.starmap(finals.popleft, itertools.repeat((), len(finals))))  # before _discover
         now = time.monotonic()
-        self._discover(now)
+        self._discover(now, max(finished, default=-1))
         items: list[tuple[Any, ...]] = []
         send = self._send
         for tid in finished:
@@ -141,14 +141,27 @@ class TaskScanner:
             return True
         return False
 
-    def _discover(self, now: float) -> None:
-        """Note each record added since the last scan, with its call's preview (the call is dropped)."""
+    def activity(self) -> tuple[int, int]:
+        """Changes whenever a task is added or ends: (records, tasks ended since the last scan)."""
+        return len(self._tasks), len(self._finals)
+
+    def drop_calls(self) -> None:
+        """Drop the calls the kernel kept for previews (when scans stop: the store failed or closed)."""
+        self._discover(time.monotonic(), -1)
+
+    def _discover(self, now: float, upto: int) -> None:
+        """Note each record added since the last scan (at least up to id ``upto``), with its call's preview.
+
+        The call is dropped from the record.
+        """
         tasks, unsent = self._tasks, self._unsent
         count = len(tasks)  # first: records added after this are for the next scan
         found = [tid for tid in self._missing if tid in tasks]
         self._missing.difference_update(found)
         seen, tid = self._seen + len(found), self._next
-        while seen < count:
+        # up to the count, an id known to have ended, and on while ids follow (a submit on another thread
+        # may land while this walks)
+        while seen < count or tid <= upto or tid in tasks:
             if tid in tasks:
                 found.append(tid)
                 seen += 1
@@ -173,8 +186,8 @@ class TaskScanner:
         else:
             self._open[tid] = n
         notes = record.notes
-        if notes:
-            notes = {i: text for i, text in notes.items() if i >= sent} or None
+        if notes:  # copied in one step (another thread may add a note); a note may precede its entry
+            notes = {i: text for i, text in dict(notes).items() if i >= sent} or None
         snap = _end_info(record) if final or record.fail_count else None
         if sent:
             items.append((tid, sent, packed, record.executor, notes, snap))

@@ -43,7 +43,11 @@ CLOSE_TIMEOUT = 120.0  # s for the writer to catch up and close at the end of a 
 SYNC_TIMEOUT = 10.0
 _WRITER_MAIN = "import sys; from parsl_nb.monitoring.writer import main; sys.exit(main())"
 PERIOD = 1.0
-"""Seconds between scans of the task records: the record lags the run by about this much."""
+"""Seconds between scans of the task records, when the run is quiet."""
+BUSY = 0.2
+"""A task added or ended within this many seconds makes the run busy: the scan waits."""
+MAX_WAIT = 5.0
+"""Seconds a scan may wait for a busy run to pause: the record lags the run by this much at most."""
 
 
 class MonitoringStore:
@@ -159,29 +163,39 @@ class MonitoringStore:
 
     # ------------------------------------------------------------- the pipes
     def _send_loop(self) -> None:
-        """Pipe frames to the writer: the tasks that changed, every :data:`PERIOD` s and before a sync or the close.
+        """Pipe frames to the writer: the tasks that changed, about every :data:`PERIOD` s, and at a sync or the close.
 
-        A periodic scan leaves out tasks that are not final yet and young
-        (see :class:`~parsl_nb.monitoring.feed.TaskScanner`); a sync or the
-        close sends every task as it is. Block and resource events wait for
-        the next scan, so the writer gets one feed, one transaction, a period.
+        While tasks keep being added or ending (within :data:`BUSY` s), a
+        periodic scan waits, :data:`MAX_WAIT` s at most: a burst of short
+        tasks runs without the store or the writer beside it, and the record
+        catches up once it pauses. A periodic scan leaves out tasks that are
+        not final yet and young (see :class:`~parsl_nb.monitoring.feed.TaskScanner`);
+        a sync or the close sends every task as it is. Block and resource
+        events wait for the next scan, so the writer gets one feed, one
+        transaction, a scan.
         """
         stdin = self._proc.stdin
         assert stdin is not None
         held: list[bytes] = []
-        due = time.monotonic() + PERIOD
+        scanned = time.monotonic()
+        due, activity = scanned + PERIOD, self._scanner.activity()
         try:
             while True:
                 try:
                     item = self._outbox.get(timeout=max(0.0, due - time.monotonic()))
                 except queue.Empty:
-                    item = (b"", b"")  # the period is up
+                    now, before, activity = time.monotonic(), activity, self._scanner.activity()
+                    if activity != before and now - scanned < MAX_WAIT:
+                        due = min(now + BUSY, scanned + MAX_WAIT)  # busy: look again shortly
+                        continue
+                    item = (b"", b"")  # the period is up and the run quiet (or waited long enough)
                 if item is not None and item[0] == EVENTS:
                     held.append(item[1])
                     continue
                 if item is not None and (self._active or item[0] == CLOSE):
                     held.append(self._scan(full=bool(item[0])))  # a sync or the close: every task as it is now
-                    due = time.monotonic() + PERIOD
+                    scanned = time.monotonic()
+                    due, activity = scanned + PERIOD, self._scanner.activity()
                 feed = b"".join(held)
                 held = []
                 if feed:
@@ -193,6 +207,7 @@ class MonitoringStore:
         except (OSError, ValueError):  # the writer is gone; the reader reports why
             pass
         finally:
+            self._scanner.drop_calls()  # no more scans: the records keep no arguments for them
             try:
                 stdin.close()
             except OSError:

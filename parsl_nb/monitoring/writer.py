@@ -7,8 +7,9 @@ standard streams. Building rows and running SQL cost more than a no-op task
 itself (15-25 us a task); here they use CPU time the kernel is not using, as
 Parsl's monitoring database manager does in its own process. The writer runs
 at the lowest CPU priority (nice +19): on a machine busy with the run, the
-record lags rather than the tasks slowing; ``dfk.events.flush()`` waits for it, and it is complete when
-the kernel is cleared.
+record lags rather than the tasks slowing. ``dfk.events.flush()`` waits for it
+(10 s at most), and clearing the kernel waits until it has written everything
+(2 minutes at most: then it is killed, and the record may miss its end).
 
 Protocol. Kernel to writer, on stdin: frames of a 4-byte little-endian length,
 a kind byte and a payload: ``E`` + a feed (the tasks that changed since the
@@ -155,10 +156,11 @@ def serve(path: str, run_id: str, stream: IO[bytes]) -> int:
 def _step_aside() -> None:
     """Take the lowest CPU priority (nice +19): the record may lag a busy run; the run must not wait for it.
 
-    Not Linux's SCHED_IDLE, which is as cheap for the run but may starve the
-    writer on a machine that other users keep busy (an HPC login node): the
-    record would never be written, and an unprivileged process cannot leave
-    SCHED_IDLE to catch up at the end.
+    Not Linux's SCHED_IDLE, which measured as cheap for the run: a SCHED_IDLE
+    process gets next to no CPU while any other process wants it, so on a
+    machine that other users keep busy (an HPC login node) the writer could
+    make no progress at all, and every ``parsl.clear()`` would wait for it.
+    At nice +19 it still gets a small, fair share.
     """
     try:
         os.nice(NICENESS - os.nice(0))

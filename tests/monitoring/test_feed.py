@@ -139,3 +139,49 @@ def test_recording_futures_given_in_inputs_starts_no_tasks(tmp_path):
         assert len(dfk.tasks) == 21
     (task,) = [t for t in parsl.runs(str(tmp_path / "runs"))[-1].tasks() if t.app == "gather"]
     assert task.inputs[:2] == (f"<task {parts[0].tid}>", f"<task {parts[1].tid}>")
+
+
+def _record(tid: int, final: bool):
+    from parsl_nb.dataflow.states import TaskState as S
+    from parsl_nb.dataflow.taskrecord import TaskRecord
+
+    record = TaskRecord(tid, "app", len, (), {}, "all")
+    record.executor = "threads"
+    for state in (S.PENDING, S.LAUNCHED, S.RUNNING) + ((S.EXEC_DONE,) if final else ()):
+        record.transition(state)
+    return record
+
+
+def test_a_task_submitted_on_another_thread_during_a_scan_does_not_hide_a_finished_one():
+    # tids 0 and 2 are in, 2 has ended; tid 1's submit (another thread) lands while the
+    # scan walks the ids: counting records alone would stop at 1 and miss 2 at the close
+    class LandsDuringTheWalk(dict):
+        def __contains__(self, tid):
+            if tid == 0 and not super().__contains__(1):
+                self[1] = _record(1, final=False)
+            return super().__contains__(tid)
+
+    tasks = LandsDuringTheWalk({0: _record(0, final=False), 2: _record(2, final=True)})
+    scanner = TaskScanner(tasks)
+    scanner.task_finished(2)
+    sent = {ev.tid: ev.new.name for ev, _ in FeedReader().decode(scanner.scan(full=True))}
+    assert sent == {0: "RUNNING", 1: "RUNNING", 2: "EXEC_DONE"}
+
+
+def test_a_note_written_with_its_transition_reaches_the_feed_even_if_read_in_between():
+    from parsl_nb.dataflow.states import TaskState as S
+
+    record = _record(0, final=False)
+    scanner, reader = TaskScanner({0: record}), FeedReader()
+    feeds = [scanner.scan(full=True)]
+
+    class ScanWhileWritten(dict):  # the scanner's thread reads the record in the middle of transition()
+        def __setitem__(self, key, value):
+            feeds.append(scanner.scan(full=True))
+            super().__setitem__(key, value)
+
+    record.notes = ScanWhileWritten()
+    record.transition(S.FAILED, detail="ValueError: boom")
+    feeds.append(scanner.scan(full=True))
+    events = [ev for feed in feeds for ev, _ in reader.decode(feed)]
+    assert [(ev.new.name, ev.detail) for ev in events][-1] == ("FAILED", "ValueError: boom")
