@@ -43,6 +43,7 @@ _ENDS = frozenset(FINAL_STATES) | {TaskState.FAIL_RETRYABLE}
 _FINAL_CODES = frozenset(int(state) for state in FINAL_STATES)
 _BLOCK, _RESOURCE = "block", "resource"
 _LENGTH = struct.Struct("<I")
+_CHUNK_ITEMS = 4096  # tasks per marshalled chunk: a scan of 100,000 tasks never holds them all as tuples
 
 
 class CallPreview(NamedTuple):
@@ -98,7 +99,8 @@ class TaskScanner:
         self._next = 0  # the lowest task id not looked for yet
         self._seen = 0  # records found so far
         self._missing: set[int] = set()  # ids looked for and absent (a submit in flight, or one that failed)
-        self._unsent: dict[int, tuple[float, tuple[Any, ...] | None]] = {}  # id -> (first seen, call preview)
+        self._unsent: dict[int, float] = {}  # id -> when first seen, of tasks not sent yet
+        self._previews: dict[int, tuple[Any, ...]] = {}  # id -> call preview, of those called with arguments
         self._open: dict[int, int] = {}  # id -> history entries sent, of tasks sent before they were final
 
     @property
@@ -107,7 +109,14 @@ class TaskScanner:
         return len(self._open) + len(self._unsent)
 
     def scan(self, full: bool = True) -> bytes:
-        """One feed chunk: every task that changed since the last scan (see the class)."""
+        """The feed of every task that changed since the last scan (see the class)."""
+        return b"".join(self.scan_chunks(full))
+
+    def scan_chunks(self, full: bool = True) -> Iterator[bytes]:
+        """:meth:`scan`, as chunks of at most 4,096 tasks each, made as they are taken.
+
+        A scan of 100,000 tasks never holds them all, as tuples or as bytes.
+        """
         finals = self._finals
         finished = list(itertools.starmap(finals.popleft, itertools.repeat((), len(finals))))  # before _discover
         now = time.monotonic()
@@ -117,23 +126,30 @@ class TaskScanner:
         for tid in finished:
             if not send(tid, items) and (tid >= self._next or tid in self._missing):
                 finals.append(tid)  # its record was added after this scan counted them: next time
+            if len(items) >= _CHUNK_ITEMS:
+                yield _chunk(items)
+                items = []
         if full:
             due = list(self._unsent)
         else:
             cutoff = now - self._live_after
-            due = list(itertools.takewhile(lambda tid: self._unsent[tid][0] <= cutoff, self._unsent))
-        for tid in due:
-            send(tid, items)
+            due = list(itertools.takewhile(lambda tid: self._unsent[tid] <= cutoff, self._unsent))
         tasks, visit = self._tasks, self._visit
-        for tid, sent in list(self._open.items()):
-            visit(tasks[tid], sent, items, None)
-        return _chunk(items)
+        for tid, sent in itertools.chain(((tid, None) for tid in due), list(self._open.items())):
+            if sent is None:
+                send(tid, items)
+            else:
+                visit(tasks[tid], sent, items, None)
+            if len(items) >= _CHUNK_ITEMS:
+                yield _chunk(items)
+                items = []
+        if items:
+            yield _chunk(items)
 
     def _send(self, tid: int, items: list[tuple[Any, ...]]) -> bool:
         """Read task ``tid`` into ``items`` if it is due; False if it is not known yet."""
-        unsent = self._unsent.pop(tid, None)
-        if unsent is not None:
-            self._visit(self._tasks[tid], 0, items, unsent[1])
+        if self._unsent.pop(tid, None) is not None:
+            self._visit(self._tasks[tid], 0, items, self._previews.pop(tid, None))
             return True
         sent = self._open.get(tid)
         if sent is not None:
@@ -169,10 +185,14 @@ class TaskScanner:
                 self._missing.add(tid)
             tid += 1
         self._seen, self._next = seen, tid
+        previews = self._previews
         for tid in found:
+            unsent[tid] = now
             record = tasks[tid]
-            call, record.call = record.call, None  # the arguments may be big: not kept beyond this scan
-            unsent[tid] = (now, _call_preview(call) if call is not None else None)
+            call = record.call
+            if call is not None:
+                record.call = None  # the arguments may be big: not kept beyond this scan
+                previews[tid] = _call_preview(call)
 
     def _visit(self, record: Any, sent: int, items: list[tuple[Any, ...]], call: tuple[Any, ...] | None) -> None:
         packed, n = record.history_since(sent)

@@ -26,7 +26,7 @@ import threading
 import time
 import warnings
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from ..dataflow.events import BlockEvent, Event, ResourceEvent, Subscription
@@ -171,8 +171,7 @@ class MonitoringStore:
         catches up once it pauses. A periodic scan leaves out tasks that are
         not final yet and young (see :class:`~parsl_nb.monitoring.feed.TaskScanner`);
         a sync or the close sends every task as it is. Block and resource
-        events wait for the next scan, so the writer gets one feed, one
-        transaction, a scan.
+        events wait for the next scan.
         """
         stdin = self._proc.stdin
         assert stdin is not None
@@ -192,14 +191,14 @@ class MonitoringStore:
                 if item is not None and item[0] == EVENTS:
                     held.append(item[1])
                     continue
+                if held:
+                    _write_frame(stdin, EVENTS, b"".join(held))
+                    held = []
                 if item is not None and (self._active or item[0] == CLOSE):
-                    held.append(self._scan(full=bool(item[0])))  # a sync or the close: every task as it is now
+                    for chunk in self._scan(full=bool(item[0])):  # a sync or the close: every task as it is now
+                        _write_frame(stdin, EVENTS, chunk)  # a transaction each: 4,096 tasks at most
                     scanned = time.monotonic()
                     due, activity = scanned + PERIOD, self._scanner.activity()
-                feed = b"".join(held)
-                held = []
-                if feed:
-                    _write_frame(stdin, EVENTS, feed)
                 if item is None:
                     return
                 if item[0]:
@@ -213,13 +212,12 @@ class MonitoringStore:
             except OSError:
                 pass
 
-    def _scan(self, full: bool) -> bytes:
+    def _scan(self, full: bool) -> Iterator[bytes]:
         try:
-            return self._scanner.scan(full)
+            yield from self._scanner.scan_chunks(full)
         except Exception as e:  # a bug here must not stop the run: say so, and stop recording
             logger.exception("monitoring: reading the task records failed")
             self._degrade(e)
-            return b""
 
     def _read_loop(self) -> None:
         stdout = self._proc.stdout
