@@ -25,15 +25,19 @@ def busy(seconds: float) -> int:
 
 def test_engines_sample_cpu_and_memory_of_running_tasks(engines_dfk, tmp_path):
     dfk, ex = engines_dfk({"monitoring": MonitoringOptions(resource_interval=0.2)})
-    futures = [busy(1.5) for _ in range(2)]
+    # 2.5 s each: several heartbeats carry samples while each task runs, even when a
+    # loaded machine starts one engine late and both tasks run one after the other
+    futures = [busy(2.5) for _ in range(2)]
     assert all(f.result(timeout=60) == 30 * 1024 * 1024 for f in futures)
+    ran_on = {f.tid: dfk.tasks[f.tid].engine for f in futures}
     run_dir = dfk.run_dir
     dfk.cleanup()
     run = [r for r in runs(tmp_path / "runinfo") if str(r.path) == run_dir][0]
     samples = run.resources()
     tids = {f.tid for f in futures}
     during = [s for s in samples if s.task_id in tids]
-    assert {s.task_id for s in during} == tids, samples
+    assert {s.task_id for s in during} == tids, (ran_on, [(s.engine, s.task_id, round(s.time % 100, 2))
+                                                          for s in samples])
     assert all(s.try_id == 0 and s.engine and s.block == "0" for s in during)
     assert max(s.cpu_percent for s in during) > 20  # a spinning task shows CPU
     assert max(s.rss for s in during) > 30 * 1024 * 1024
