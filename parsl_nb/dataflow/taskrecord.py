@@ -64,6 +64,8 @@ def pack_history(history: list[tuple[TaskState, float]]) -> bytes:
 def unpack_history(packed: bytes) -> list[tuple[TaskState, float]]:
     """The history :func:`pack_history` packed."""
     return [(BY_CODE[code], t) for code, t in _PACKING.iter_unpack(packed)]
+
+
 _NO_KWARGS: dict[str, Any] = {}  # released records share it; never written to
 _RELEASED_LOCK = threading.Lock()
 
@@ -178,12 +180,6 @@ class TaskRecord:
         """Every state the task was in, with the time it entered it, oldest first."""
         history = self._history
         return unpack_history(history) if isinstance(history, bytes) else history
-
-    @property
-    def packed_history(self) -> bytes | None:
-        """The history as :func:`pack_history` packs it once the record is released, else None."""
-        history = self._history
-        return history if type(history) is bytes else None
 
     @property
     def final(self) -> bool:

@@ -1,6 +1,7 @@
 """The monitoring store: feeds a run's task records and block events to a writer process.
 
-Nothing runs on a task's path. About once a second (:data:`PERIOD`), and
+A task's path only tells the store when the task ends (the kernel's
+``final_hooks``). About once a second (:data:`PERIOD`), and
 whenever ``dfk.events.flush()`` or the end of the run asks, a sender thread
 reads the task records that changed (:class:`~parsl_nb.monitoring.feed.TaskScanner`)
 and pipes them, compactly encoded, to :mod:`~parsl_nb.monitoring.writer`, a
