@@ -222,7 +222,6 @@ class Checkpointer:
                                key[:12], type(e).__name__, e)
 
     def _degrade(self, error: BaseException) -> None:
-        self.error = error
         self._pending.clear()
         msg = (f"checkpointing stopped: cannot write {self.path} ({type(error).__name__}: {error}); "
                "tasks go on, but later results are not checkpointed")
@@ -234,6 +233,8 @@ class Checkpointer:
                 f.close()
             except OSError:
                 pass
+        # Published last: whoever sees ``error`` set may rely on the warning having been given.
+        self.error = error
 
     def _run(self, interval: float) -> None:
         while not self._stop.wait(interval):
