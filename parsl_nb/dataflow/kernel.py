@@ -28,6 +28,7 @@ from .memo import Memoizer
 from .rundir import RunLog, make_run_dir
 from .states import FINAL_STATES, TaskState, TaskStateCounts
 from .taskrecord import TaskRecord
+from .watch import Hooks
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -83,8 +84,9 @@ class DataFlowKernel:
         self.time_began = time.time()
         self.time_completed: float | None = None
         self.executors: dict[str, Executor] = {}
-        self.final_hooks: list[Callable[[int], None]] = []
-        """Called with a task's id as it reaches a final state (on that thread: keep them O(1))."""
+        self.final_hooks = Hooks()
+        """Called with a task's id as it reaches a final state (on that thread: keep them O(1)); the monitoring
+        scanner and the widgets use it to learn which tasks ended."""
         self.monitoring = open_store(self)  # before the executors, which may report blocks as they start
         self._start_executors()
         atexit.register(self.atexit_cleanup)
@@ -366,7 +368,7 @@ class DataFlowKernel:
         if old is None:
             return False
         if new in FINAL_STATES:
-            for hook in self.final_hooks:
+            for hook in self.final_hooks.fns:
                 hook(record.tid)
         if self.events.wants_tasks:  # no event is built when nobody listens
             self.events.publish(TaskEvent(now, record.tid, record.app_name, old, new, record.try_id,

@@ -34,6 +34,7 @@ from ..data.files import File
 from ..dataflow.events import BlockEvent, Event, ResourceEvent, TaskEvent
 from ..dataflow.states import FINAL_STATES, TaskState
 from ..dataflow.taskrecord import HISTORY_ENTRY, unpack_history
+from ..dataflow.watch import NewTasks
 from ..futures import AppFuture, DataFuture
 
 __all__ = ["CallPreview", "FeedReader", "Snapshot", "TaskScanner", "encode_events"]
@@ -96,9 +97,7 @@ class TaskScanner:
         self._finals: deque[int] = deque()  # ids of tasks that became final since the last scan
         self.task_finished: Callable[[int], None] = self._finals.append
         """Tell the scanner task ``tid`` is final (any thread, cheap: the kernel's final hook)."""
-        self._next = 0  # the lowest task id not looked for yet
-        self._seen = 0  # records found so far
-        self._missing: set[int] = set()  # ids looked for and absent (a submit in flight, or one that failed)
+        self._new = NewTasks(tasks)
         self._unsent: dict[int, float] = {}  # id -> when first seen, of tasks not sent yet
         self._previews: dict[int, tuple[Any, ...]] = {}  # id -> call preview, of those called with arguments
         self._open: dict[int, int] = {}  # id -> history entries sent, of tasks sent before they were final
@@ -124,7 +123,7 @@ class TaskScanner:
         items: list[tuple[Any, ...]] = []
         send = self._send
         for tid in finished:
-            if not send(tid, items) and (tid >= self._next or tid in self._missing):
+            if not send(tid, items) and self._new.unknown(tid):
                 finals.append(tid)  # its record was added after this scan counted them: next time
             if len(items) >= _CHUNK_ITEMS:
                 yield _chunk(items)
@@ -171,20 +170,7 @@ class TaskScanner:
         The call is dropped from the record.
         """
         tasks, unsent = self._tasks, self._unsent
-        count = len(tasks)  # first: records added after this are for the next scan
-        found = [tid for tid in self._missing if tid in tasks]
-        self._missing.difference_update(found)
-        seen, tid = self._seen + len(found), self._next
-        # up to the count, an id known to have ended, and on while ids follow (a submit on another thread
-        # may land while this walks)
-        while seen < count or tid <= upto or tid in tasks:
-            if tid in tasks:
-                found.append(tid)
-                seen += 1
-            else:
-                self._missing.add(tid)
-            tid += 1
-        self._seen, self._next = seen, tid
+        found = self._new.take(upto)
         previews = self._previews
         for tid in found:
             unsent[tid] = now

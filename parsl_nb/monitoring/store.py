@@ -27,10 +27,11 @@ import threading
 import time
 import warnings
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from ..dataflow.events import BlockEvent, Event, ResourceEvent, Subscription
+from ..dataflow.watch import Hooks
 from .feed import TaskScanner, encode_events
 from .options import workflow_name
 from .schema import DB_NAME
@@ -86,7 +87,7 @@ class MonitoringStore:
         self._scanner = TaskScanner(tasks)
         self._executors = executors if executors is not None else {}
         self._sub: Subscription | None = None
-        self._hooks: list[Callable[[int], None]] = []
+        self._hooks = Hooks()  # the kernel's, once attached
         self.error: BaseException | None = None
         self._active = True
         create_store(self.path, run_id, workflow_name or default_workflow_name(), _user(), os.path.abspath(run_dir),
@@ -106,14 +107,14 @@ class MonitoringStore:
         self._sender.start()
         self._reader.start()
 
-    def attach(self, bus: Any, final_hooks: list[Callable[[int], None]]) -> None:
+    def attach(self, bus: Any, final_hooks: Hooks) -> None:
         """Take block and resource events from ``bus``, and the ids of tasks as they end from ``final_hooks``.
 
         Parameters
         ----------
         bus : EventBus
             The kernel's :class:`~parsl_nb.dataflow.events.EventBus`.
-        final_hooks : list of callables
+        final_hooks : Hooks
             The kernel's ``final_hooks``: the store adds its hook, and
             removes it when it stops.
         """
@@ -124,10 +125,7 @@ class MonitoringStore:
     def _detach(self) -> None:
         if self._sub is not None:
             self._sub.close()
-        try:
-            self._hooks.remove(self._scanner.task_finished)
-        except ValueError:
-            pass
+        self._hooks.remove(self._scanner.task_finished)
 
     @property
     def active(self) -> bool:

@@ -9,7 +9,6 @@ from typing import Any
 
 import traitlets
 
-from ..dataflow.events import Event, TaskEvent
 from ..dataflow.states import TaskState
 from ..jupyter.reprs import STATE_COLORS
 from ..monitoring.past import PastRun, PastTask, as_run
@@ -17,7 +16,7 @@ from ._detail import args_preview, task_detail
 from ._live import LiveWidget
 from ._model import GraphModel
 from ._static import dag_html
-from ._sync import Syncer, Ticker, kernel_and_tids
+from ._sync import AfterCleanup, Syncer, Ticker, kernel_and_tids, watch_tasks
 
 __all__ = ["DagWidget"]
 
@@ -78,29 +77,37 @@ class DagWidget(LiveWidget):
         super().__init__(_uid=uuid.uuid4().hex, _palette=palette, view=view, threshold=threshold,
                          height=height, title=title or ("Task graph" if tids is None else "Tasks behind futures"),
                          **kwargs)
-        self._subscription = kernel.subscribe(self._on_events)  # first, so no task falls between
-        self.graph.add_records([r for r in list(kernel.tasks.values()) if tids is None or r.tid in tids])
+        self._subscription = watch_tasks(kernel, tids)  # reads the records at each tick; None for a past run
+        if self._subscription is None:
+            self.graph.add_records([r for r in list(kernel.tasks.values()) if tids is None or r.tid in tids])
+        else:
+            self._follow()
         self._snapshot = self.graph.snapshot()
         self.syncer = Syncer(self.graph, self._send_msg, hz, keyframe=self._keyframe)
-        self._cleaned_at: float | None = None
         self._handle: Any = None
         self._seen = (self.graph.version, time.monotonic())
         self._fallback_version = -1
-        self._ticker = Ticker(self._tick, 1.0 / hz, done=self._finished)
+        self._ticker = Ticker(self._tick, 1.0 / hz, done=AfterCleanup(kernel))
         self.on_msg(self._on_msg)
 
     # ------------------------------------------------------------ kernel side
-    def _on_events(self, events: list[Event] | Any) -> None:
-        self.graph.apply(events)
-        if len(self._args) < _KEEP_ARGS:
+    def _follow(self) -> None:
+        """Bring the model up to the records: new tasks, and states that moved since the last tick."""
+        watch = self._subscription
+        if watch is None:
+            return
+        rows, changes = watch.poll()
+        self.graph.add_rows(rows)
+        self.graph.set_states(changes)
+        if rows and len(self._args) < _KEEP_ARGS:
             tasks = self._kernel.tasks
-            for ev in events:
-                if isinstance(ev, TaskEvent) and ev.old is None and ev.tid in self.graph.index:
-                    rec = tasks.get(ev.tid)
-                    if rec is not None and rec.func is not None:
-                        self._args[ev.tid] = args_preview(rec.args, rec.kwargs)
+            for tid, *_ in rows[:_KEEP_ARGS - len(self._args)]:
+                rec = tasks[tid]
+                if rec.func is not None:  # not released yet
+                    self._args[tid] = args_preview(rec.args, rec.kwargs)
 
     def _tick(self) -> None:
+        self._follow()
         self.syncer.tick()
         version, since = self._seen
         now = time.monotonic()
@@ -111,14 +118,6 @@ class DagWidget(LiveWidget):
             # the workflow went quiet: refresh the output, so a saved notebook shows this state
             self._fallback_version = version
             self._handle.update(self)
-
-    def _finished(self) -> bool:
-        # keep ticking one second past the kernel's cleanup, so its last events go out
-        if not self._kernel.cleanup_called:
-            return False
-        if self._cleaned_at is None:
-            self._cleaned_at = time.monotonic()
-        return time.monotonic() - self._cleaned_at > 1.0
 
     def _send_msg(self, content: dict[str, Any], buffers: list[bytes]) -> None:
         self.send(content, buffers=buffers)

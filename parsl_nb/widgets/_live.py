@@ -10,7 +10,7 @@ __all__ = ["LiveWidget"]
 
 
 class LiveWidget(anywidget.AnyWidget):
-    """An anywidget that follows a kernel through a ticker and/or an event subscription.
+    """An anywidget that follows a kernel through a ticker and/or a subscription (a TaskWatch or events).
 
     Subclasses implement :meth:`to_html`; its output rides along as
     ``text/html`` in the mimebundle, so a saved notebook shows the last state.

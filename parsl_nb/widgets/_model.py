@@ -1,8 +1,9 @@
 """The DAG widget's model: nodes, edges and states as compact columns, plus what changed.
 
 Pure Python with no widget library, so it is cheap to test. One lock guards
-it: events are applied on the kernel's event thread, patches are taken on
-the sync thread, snapshots on the notebook's thread.
+it: the widget's sync thread brings it up to the task records and takes
+patches, snapshots are also taken on the notebook's thread (events, which
+tests and other feeds may apply, on the thread that delivers them).
 """
 
 from __future__ import annotations
@@ -68,6 +69,17 @@ class GraphModel:
         """Add tasks from task records (the kernel's ``tasks`` values), in tid order."""
         rows = sorted((r.tid, r.app_name, tuple(r.depends), int(r.status)) for r in records)
         self._add(rows)
+
+    def add_rows(self, rows: Sequence[tuple[int, str, tuple[int, ...], int]]) -> None:
+        """Add tasks as ``(tid, app, depends, state)`` rows, in tid order (what a TaskWatch poll gives)."""
+        if rows:
+            self._add(rows)
+
+    def set_states(self, changes: Iterable[tuple[int, int | None, int]]) -> None:
+        """Record new states, as ``(tid, old, new)`` (what a TaskWatch poll gives)."""
+        with self.lock:
+            for tid, _, state in changes:
+                self._set_state(tid, state)
 
     def apply(self, events: Sequence[Event]) -> None:
         """Apply a batch of kernel events: new tasks become nodes, state changes are recorded."""

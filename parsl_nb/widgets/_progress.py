@@ -16,7 +16,7 @@ from ..jupyter.reprs import STATE_COLORS, future_html, outcome
 from ._live import LiveWidget
 from ._model import BUCKETS, bucket_of
 from ._static import progress_html
-from ._sync import Ticker, kernel_and_tids
+from ._sync import AfterCleanup, Ticker, kernel_and_tids, watch_tasks
 
 __all__ = ["FutureWidget", "ProgressWidget", "ProgressCounter"]
 
@@ -24,7 +24,7 @@ _STATIC = Path(__file__).parent / "static"
 
 
 class ProgressCounter:
-    """Per-app counts of pending, running, done and failed tasks, kept up to date from events."""
+    """Per-app counts of pending, running, done and failed tasks, kept up to date from the task records."""
 
     def __init__(self, include: set[int] | None = None) -> None:
         self.include = include
@@ -52,6 +52,17 @@ class ProgressCounter:
         with self.lock:
             for r in records:
                 self._move(r.tid, r.app_name, int(r.status))
+
+    def follow(self, rows: Sequence[tuple[int, str, tuple[int, ...], int]],
+               changes: Sequence[tuple[int, int | None, int]]) -> None:
+        """Count what a TaskWatch poll gives: new tasks as ``(tid, app, depends, state)``, and ``(tid, old, new)``."""
+        with self.lock:
+            for tid, app, _, state in rows:
+                self._move(tid, app, state)
+            for tid, _, state in changes:
+                known = self.app.get(tid)
+                if known is not None:
+                    self._move(tid, known, state)
 
     def apply(self, events: Sequence[Event]) -> None:
         """Count a batch of kernel events."""
@@ -90,13 +101,18 @@ class ProgressWidget(LiveWidget):
         self.counter = ProgressCounter(tids)
         super().__init__(**kwargs)
         self._kernel = kernel
-        self._subscription = kernel.subscribe(self.counter.apply)
-        self.counter.add_records(list(kernel.tasks.values()))
+        self._subscription = watch_tasks(kernel, tids)  # reads the records at each tick; None for a past run
+        if self._subscription is None:
+            self.counter.add_records(list(kernel.tasks.values()))
+        else:
+            self.counter.follow(*self._subscription.poll())
         self.counts = self.counter.snapshot()
         self._sent = self.counter.version
-        self._ticker = Ticker(self._tick, 1.0 / hz, done=lambda: kernel.cleanup_called)
+        self._ticker = Ticker(self._tick, 1.0 / hz, done=AfterCleanup(kernel))
 
     def _tick(self) -> None:
+        if self._subscription is not None:
+            self.counter.follow(*self._subscription.poll())
         if self.counter.version != self._sent:
             self._sent = self.counter.version
             self.counts = self.counter.snapshot()

@@ -7,9 +7,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from ..dataflow.watch import TaskWatch
 from ._model import GraphModel
 
-__all__ = ["Syncer", "Ticker", "kernel_and_tids"]
+__all__ = ["AfterCleanup", "Syncer", "Ticker", "kernel_and_tids", "watch_tasks"]
 
 Send = Callable[[dict[str, Any], list[bytes]], None]
 
@@ -97,6 +98,28 @@ class Ticker:
     def alive(self) -> bool:
         """Whether the thread still runs."""
         return self._thread.is_alive()
+
+
+class AfterCleanup:
+    """A ticker's ``done``: true one second after the kernel's cleanup, so its tasks' last states go out."""
+
+    def __init__(self, kernel: Any, grace: float = 1.0) -> None:
+        self._kernel = kernel
+        self._grace = grace
+        self._cleaned_at: float | None = None
+
+    def __call__(self) -> bool:
+        if not self._kernel.cleanup_called:
+            return False
+        if self._cleaned_at is None:
+            self._cleaned_at = time.monotonic()
+        return time.monotonic() - self._cleaned_at > self._grace
+
+
+def watch_tasks(kernel: Any, tids: set[int] | None) -> TaskWatch | None:
+    """A TaskWatch on a live kernel's tasks (``tids``: only those); None for a past run (it never changes)."""
+    final_hooks = getattr(kernel, "final_hooks", None)
+    return None if final_hooks is None else TaskWatch(kernel, tids)
 
 
 def kernel_and_tids(source: Any = None) -> tuple[Any, set[int] | None]:
