@@ -6,11 +6,14 @@ which follows the loaded DataFlowKernel (also one loaded or cleared later)
 and pushes whole snapshots of the session: executors with their blocks and
 engines, task counts by state and by app, and the recent failures.
 
-Snapshots are batched: task events only mark the session dirty, and one
-thread sends at most ``1 / min_period`` snapshots a second (4 by default),
-fewer when the kernel has so many tasks that a snapshot is costly, and none
-when nothing changed. The panel's actions arrive as comm messages and run on
-a worker thread, so a slow provider never blocks the notebook's cells.
+Snapshots are batched: one thread builds at most ``1 / min_period``
+snapshots a second (4 by default) while tasks are unfinished, fewer when the
+kernel has so many tasks that a snapshot is costly, and once a ``heartbeat``
+when all are done; it sends one only when it differs from the last. The
+session takes no event per task: it learns which tasks ended (for the recent
+failures) from the kernel's final hook, and only block events wake it early.
+The panel's actions arrive as comm messages and run on a worker thread, so
+a slow provider never blocks the notebook's cells.
 
 Messages to the panel::
 
@@ -36,8 +39,8 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..dataflow.events import BlockEvent, Event, TaskEvent
-from ..dataflow.states import TaskState
+from ..dataflow.events import BlockEvent, Event
+from ..dataflow.states import FINAL_STATES, TaskState
 from . import control
 
 if TYPE_CHECKING:
@@ -56,6 +59,7 @@ PROTOCOL = 1
 MAX_FAILURES = 20
 NOT_STARTED = (TaskState.UNSCHED, TaskState.PENDING, TaskState.LAUNCHED, TaskState.FAIL_RETRYABLE)
 _FAILURE_STATES = (TaskState.FAILED, TaskState.DEP_FAIL)
+_FINAL_LABELS = frozenset(state.label for state in FINAL_STATES)
 
 Send = Callable[[dict[str, Any]], None]
 
@@ -175,8 +179,8 @@ class PanelSession:
     min_period : float
         Shortest time between two snapshots, in seconds.
     heartbeat : float
-        A snapshot is checked for changes at least this often even without
-        task events (engines join and blocks move without task events).
+        When every task is done, a snapshot is checked for changes this often
+        (engines join, and blocks scale in, with no task moving).
     """
 
     def __init__(self, send: Send, min_period: float = 0.25, heartbeat: float = 1.0) -> None:
@@ -188,6 +192,8 @@ class PanelSession:
         self._dfk: DataFlowKernel | None = None
         self._sub: Subscription | None = None
         self._failures: deque[dict[str, Any]] = deque(maxlen=MAX_FAILURES)
+        self._ended: deque[int] = deque()  # ids of tasks that ended since the last snapshot (final hook)
+        self._busy = False  # whether the last snapshot had unfinished tasks
         self._dirty = threading.Event()
         self._stop = threading.Event()
         self._last: dict[str, Any] | None = None
@@ -214,43 +220,53 @@ class PanelSession:
         """Stop pushing (the comm was closed) and unsubscribe from the kernel's events."""
         self._stop.set()
         self._dirty.set()
-        if self._sub is not None:
-            self._sub.close()
-            self._sub = None
+        self._unfollow()
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(timeout=5)
 
     # ----------------------------------------------------- kernel events
     def _on_events(self, events: Sequence[Event]) -> None:
-        for e in events:
-            if isinstance(e, TaskEvent):
-                if e.new in _FAILURE_STATES:
-                    self._failures.appendleft(_failure(e.tid, e.app, e.new, e.detail, e.time))
-            elif not isinstance(e, BlockEvent):
-                continue
+        if any(isinstance(e, BlockEvent) for e in events):
             self._dirty.set()
+
+    def _unfollow(self) -> None:
+        if self._sub is not None:
+            self._sub.close()
+            self._sub = None
+        if self._dfk is not None:
+            self._dfk.final_hooks.remove(self._ended.append)
 
     def _follow(self) -> DataFlowKernel | None:
         """Bind to the loaded kernel if it changed (loaded, cleared, replaced)."""
         dfk = control.current()
         if dfk is self._dfk:
             return dfk
-        if self._sub is not None:
-            self._sub.close()
-            self._sub = None
+        self._unfollow()
         self._dfk = dfk
         self._failures.clear()
+        self._ended.clear()
         if dfk is not None:
-            self._sub = dfk.subscribe(self._on_events)
+            self._sub = dfk.events.subscribe(self._on_events, kinds=(BlockEvent,))
+            dfk.final_hooks.append(self._ended.append)
             self._failures.extend(_failures_of(dfk))
         self._dirty.set()
         return dfk
+
+    def _note_failures(self, dfk: DataFlowKernel) -> None:
+        """Add the tasks that failed since the last snapshot to the recent failures, newest first."""
+        ended = self._ended
+        for _ in range(len(ended)):
+            rec = dfk.tasks.get(ended.popleft())
+            if rec is not None and rec.status in _FAILURE_STATES:
+                self._failures.appendleft(_failure(rec.tid, rec.app_name, rec.status, _exception_text(rec),
+                                                   rec.time_returned or rec.time_invoked))
 
     # ------------------------------------------------------------ pushing
     def _run(self) -> None:
         period = self.min_period
         while not self._stop.is_set():
-            self._dirty.wait(self.heartbeat)
+            if not self._busy:  # while tasks run, every period; else on a block event or the heartbeat
+                self._dirty.wait(self.heartbeat)
             if self._stop.is_set():
                 return
             self._dirty.clear()
@@ -266,7 +282,10 @@ class PanelSession:
     def push(self, force: bool = False) -> bool:
         """Send a snapshot if it differs from the last one sent (or ``force``); True if sent."""
         dfk = self._follow()
+        if dfk is not None:
+            self._note_failures(dfk)
         body = snapshot(dfk, list(self._failures))
+        self._busy = any(n and state not in _FINAL_LABELS for state, n in body.get("counts", {}).items())
         if not force and body == self._last:
             return False
         self._last = body
