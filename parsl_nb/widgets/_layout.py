@@ -45,7 +45,10 @@ class _Row:
         return slot
 
     def take_end(self) -> int:
-        return self.take_near(self.width)
+        slot = self.width  # every slot from the width on is free
+        self.used.add(slot)
+        self.width = slot + 1
+        return slot
 
 
 class IncrementalLayout:
@@ -82,9 +85,9 @@ class IncrementalLayout:
         for key, parents in batch:
             if key in pos or key in layer_of:
                 continue
-            ps = [p for p in parents if p in pos or p in layer_of]
+            ps = [p for p in parents if p in pos or p in layer_of] if parents else []
             fresh[key] = ps
-            layer_of[key] = 1 + max((pos[p][0] if p in pos else layer_of[p] for p in ps), default=-1)
+            layer_of[key] = 1 + max((pos[p][0] if p in pos else layer_of[p] for p in ps), default=-1) if ps else 0
         by_layer: dict[int, list[int]] = {}
         for key, layer in layer_of.items():
             by_layer.setdefault(layer, []).append(key)
