@@ -111,6 +111,11 @@ def _attach(comm: Any, active: bool) -> None:
 
 # ----------------------------------------------------------------- snapshot
 def _exception_text(record: TaskRecord) -> str:
+    notes = record.notes
+    if notes:  # the reason the kernel gave as the task failed (kept when the future is gone)
+        text = notes.get(len(record.history) - 1)
+        if text:
+            return text
     fut = record.app_fu
     if fut is not None and fut.done() and not fut.cancelled():
         exc = fut.exception(timeout=0)
@@ -194,6 +199,7 @@ class PanelSession:
         self._failures: deque[dict[str, Any]] = deque(maxlen=MAX_FAILURES)
         self._ended: deque[int] = deque()  # ids of tasks that ended since the last snapshot (final hook)
         self._busy = False  # whether the last snapshot had unfinished tasks
+        self._reported: set[int] = set()  # failures read from the records as the kernel was followed (<= 20)
         self._dirty = threading.Event()
         self._stop = threading.Event()
         self._last: dict[str, Any] | None = None
@@ -220,9 +226,10 @@ class PanelSession:
         """Stop pushing (the comm was closed) and unsubscribe from the kernel's events."""
         self._stop.set()
         self._dirty.set()
-        self._unfollow()
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(timeout=5)
+        if not self._thread.is_alive():  # else the thread lets go of the kernel on its way out
+            self._unfollow()
 
     # ----------------------------------------------------- kernel events
     def _on_events(self, events: Sequence[Event]) -> None:
@@ -230,11 +237,13 @@ class PanelSession:
             self._dirty.set()
 
     def _unfollow(self) -> None:
+        """Let go of the kernel followed (the panel thread's, or after it ended)."""
         if self._sub is not None:
             self._sub.close()
             self._sub = None
         if self._dfk is not None:
             self._dfk.final_hooks.remove(self._ended.append)
+            self._dfk = None
 
     def _follow(self) -> DataFlowKernel | None:
         """Bind to the loaded kernel if it changed (loaded, cleared, replaced)."""
@@ -248,21 +257,33 @@ class PanelSession:
         if dfk is not None:
             self._sub = dfk.events.subscribe(self._on_events, kinds=(BlockEvent,))
             dfk.final_hooks.append(self._ended.append)
-            self._failures.extend(_failures_of(dfk))
+            failures = _failures_of(dfk)
+            self._failures.extend(failures)
+            self._reported = {f["tid"] for f in failures}  # a task failing right now may also come by the hook
         self._dirty.set()
         return dfk
 
     def _note_failures(self, dfk: DataFlowKernel) -> None:
         """Add the tasks that failed since the last snapshot to the recent failures, newest first."""
-        ended = self._ended
-        for _ in range(len(ended)):
-            rec = dfk.tasks.get(ended.popleft())
-            if rec is not None and rec.status in _FAILURE_STATES:
+        ended, reported = self._ended, self._reported
+        while ended:
+            try:
+                tid = ended.popleft()
+            except IndexError:  # another push took it
+                return
+            rec = dfk.tasks.get(tid)
+            if rec is not None and rec.status in _FAILURE_STATES and tid not in reported:
                 self._failures.appendleft(_failure(rec.tid, rec.app_name, rec.status, _exception_text(rec),
                                                    rec.time_returned or rec.time_invoked))
 
     # ------------------------------------------------------------ pushing
     def _run(self) -> None:
+        try:
+            self._push_until_stopped()
+        finally:
+            self._unfollow()
+
+    def _push_until_stopped(self) -> None:
         period = self.min_period
         while not self._stop.is_set():
             if not self._busy:  # while tasks run, every period; else on a block event or the heartbeat
@@ -281,6 +302,8 @@ class PanelSession:
 
     def push(self, force: bool = False) -> bool:
         """Send a snapshot if it differs from the last one sent (or ``force``); True if sent."""
+        if self._stop.is_set():  # closed: follow no kernel again
+            return False
         dfk = self._follow()
         if dfk is not None:
             self._note_failures(dfk)

@@ -69,6 +69,8 @@ class DagWidget(LiveWidget):
                  height: int = 420, title: str = "", **kwargs: Any) -> None:
         if view not in ("auto", "nodes", "groups"):
             raise ValueError(f"view must be 'auto', 'nodes' or 'groups' (got {view!r})")
+        if not 0 < hz <= 60:
+            raise ValueError(f"hz must be in (0, 60] messages per second (got {hz})")
         kernel, tids = kernel_and_tids(source)
         self.graph = GraphModel(tids)
         self._kernel = kernel

@@ -97,6 +97,8 @@ class ProgressWidget(LiveWidget):
     counts = traitlets.Dict({}).tag(sync=True)
 
     def __init__(self, source: Any = None, *, hz: float = 10.0, **kwargs: Any) -> None:
+        if not 0 < hz <= 60:
+            raise ValueError(f"hz must be in (0, 60] updates per second (got {hz})")
         kernel, tids = kernel_and_tids(source)
         self.counter = ProgressCounter(tids)
         super().__init__(**kwargs)

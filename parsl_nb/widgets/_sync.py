@@ -101,19 +101,31 @@ class Ticker:
 
 
 class AfterCleanup:
-    """A ticker's ``done``: true one second after the kernel's cleanup, so its tasks' last states go out."""
+    """A ticker's ``done``: true a second after the kernel's cleanup has ended, so its tasks' last states go out.
 
-    def __init__(self, kernel: Any, grace: float = 1.0) -> None:
+    Cleanup waits for running tasks and then cancels the rest, so the grace
+    starts once it is over (``time_completed`` set); a cleanup that failed half
+    way counts as over after ``limit`` seconds.
+    """
+
+    def __init__(self, kernel: Any, grace: float = 1.0, limit: float = 600.0) -> None:
         self._kernel = kernel
         self._grace = grace
-        self._cleaned_at: float | None = None
+        self._limit = limit
+        self._began: float | None = None
+        self._ended: float | None = None
 
     def __call__(self) -> bool:
-        if not self._kernel.cleanup_called:
+        kernel = self._kernel
+        if not kernel.cleanup_called:
             return False
-        if self._cleaned_at is None:
-            self._cleaned_at = time.monotonic()
-        return time.monotonic() - self._cleaned_at > self._grace
+        now = time.monotonic()
+        if self._began is None:
+            self._began = now
+        if self._ended is None and (getattr(kernel, "time_completed", 0) is not None
+                                    or now - self._began > self._limit):
+            self._ended = now
+        return self._ended is not None and now - self._ended > self._grace
 
 
 def watch_tasks(kernel: Any, tids: set[int] | None) -> TaskWatch | None:

@@ -241,3 +241,29 @@ def test_a_real_kernel_announces_the_panel_and_answers_one_it_did_not_open(tmp_p
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=False)
+
+
+def test_a_failure_whose_future_is_gone_still_shows_why(session, threads):
+    # the panel reads the reason the kernel gave as the task failed, not the future
+    s, rec = session
+    s.start()
+    bad = explode(2)
+    double(bad)  # its future is dropped at once: only the record says why it failed
+    wait_until(lambda: rec.of("snapshot")[-1].get("counts", {}).get("dep_fail") == 1)
+    failures = {f["app"]: f for f in rec.of("snapshot")[-1]["failures"]}
+    assert failures["double"]["state"] == "dep_fail"
+    assert failures["double"]["exception"].startswith("DependencyError"), failures["double"]
+    assert failures["explode"]["exception"] == "ValueError: bad input 2"
+    assert len(rec.of("snapshot")[-1]["failures"]) == 2, "each failure once"
+
+
+def test_a_closed_panel_lets_go_of_the_kernel(threads):
+    hooks = len(threads.final_hooks)
+    rec = Recorder()
+    s = PanelSession(rec, min_period=0.05)
+    s.start()
+    wait_until(lambda: rec.of("snapshot") and rec.of("snapshot")[-1].get("loaded"))
+    assert len(threads.final_hooks) == hooks + 1
+    s.close()
+    assert len(threads.final_hooks) == hooks, "the panel's hook stays on the kernel after close"
+    assert s.push() is False

@@ -212,3 +212,31 @@ def test_static_fallback_is_refreshed_when_the_workflow_goes_quiet(thread_dfk):
     wait_until(lambda: updates, timeout=5)
     assert 'data-state="exec_done"' in updates[0] and len(updates) == 1
     w.close()
+
+
+def test_widgets_show_tasks_that_end_while_the_kernel_is_cleared(run_dir):
+    # cleanup waits for running tasks: their last state must still reach the widgets
+    from parsl_nb.widgets import DagWidget, ProgressWidget
+
+    dfk = parsl.load(parsl.Config(executors=[parsl.ThreadPoolExecutor(max_threads=2)], run_dir=run_dir))
+    gate = threading.Event()
+    f = slow(1, gate)
+    dag, progress = DagWidget(hz=20), ProgressWidget(hz=20)
+    wait_until(lambda: f.task_record.status == parsl.TaskState.RUNNING)
+    threading.Timer(1.5, gate.set).start()
+    parsl.clear()  # returns once the running task has ended
+    assert dfk.tasks[f.tid].status == parsl.TaskState.EXEC_DONE
+    wait_until(lambda: dag.graph.node(f.tid)["state"] == "exec_done", 5)
+    wait_until(lambda: progress.counter.snapshot() == {"slow": {"pending": 0, "running": 0, "done": 1, "failed": 0}}, 5)
+    wait_until(lambda: not dag._ticker.alive and not progress._ticker.alive, 10)
+
+
+@pytest.mark.parametrize("hz", [0, 100])
+def test_a_bad_rate_is_refused_before_the_widget_follows_the_kernel(thread_dfk, hz):
+    from parsl_nb.widgets import DagWidget, ProgressWidget
+
+    hooks = len(thread_dfk.final_hooks)
+    for cls in (DagWidget, ProgressWidget):
+        with pytest.raises(ValueError, match="hz must be in"):
+            cls(hz=hz)
+    assert len(thread_dfk.final_hooks) == hooks
