@@ -426,6 +426,11 @@ class DataFlowKernel:
                 return
             wait(futures)
 
+    @property
+    def task_count(self) -> int:
+        """How many tasks were submitted to this kernel (Parsl's ``dfk.task_count``)."""
+        return len(self.tasks)
+
     def task_counts(self) -> dict[str, int]:
         """How many tasks are in each state with any, by Parsl's state names (from ``task_state_counts``)."""
         return {state.label: n for state, n in self.task_state_counts.items() if n}

@@ -180,6 +180,14 @@ def test_task_state_counts_as_parsls_tests_read_them(threads):
     assert counts[States.exec_done] == 1
 
 
+def test_task_count_is_the_number_of_tasks_submitted(threads):
+    assert threads.task_count == 0
+    futures = [double(i) for i in range(5)]
+    assert threads.task_count == 5
+    [f.result() for f in futures]
+    assert threads.task_count == 5  # finished tasks still count, as in Parsl
+
+
 def test_task_state_counts_follow_a_task_through_its_states(threads):
     counts = threads.task_state_counts
     gate = threading.Event()
