@@ -263,6 +263,21 @@ class PanelSession:
         self._dirty.set()
         return dfk
 
+    def _missing_failures(self, dfk: DataFlowKernel, counts: dict[str, int]) -> bool:
+        """Re-read the failures from the records if the counts show more than the list; True if it did.
+
+        A task's state is final a moment before the kernel calls its final
+        hooks, so a snapshot can count a failure the hook has not brought yet.
+        """
+        counted = sum(counts.get(state.label, 0) for state in _FAILURE_STATES)
+        if len(self._failures) >= min(counted, MAX_FAILURES):
+            return False
+        failures = _failures_of(dfk)
+        self._failures.clear()
+        self._failures.extend(failures)
+        self._reported.update(f["tid"] for f in failures)  # their hooks may still come
+        return True
+
     def _note_failures(self, dfk: DataFlowKernel) -> None:
         """Add the tasks that failed since the last snapshot to the recent failures, newest first."""
         ended, reported = self._ended, self._reported
@@ -308,6 +323,8 @@ class PanelSession:
         if dfk is not None:
             self._note_failures(dfk)
         body = snapshot(dfk, list(self._failures))
+        if dfk is not None and self._missing_failures(dfk, body.get("counts", {})):
+            body = snapshot(dfk, list(self._failures))
         self._busy = any(n and state not in _FINAL_LABELS for state, n in body.get("counts", {}).items())
         if not force and body == self._last:
             return False

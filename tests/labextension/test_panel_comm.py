@@ -250,6 +250,7 @@ def test_a_failure_whose_future_is_gone_still_shows_why(session, threads):
     bad = explode(2)
     double(bad)  # its future is dropped at once: only the record says why it failed
     wait_until(lambda: rec.of("snapshot")[-1].get("counts", {}).get("dep_fail") == 1)
+    # the snapshot that counts the failure lists it too
     failures = {f["app"]: f for f in rec.of("snapshot")[-1]["failures"]}
     assert failures["double"]["state"] == "dep_fail"
     assert failures["double"]["exception"].startswith("DependencyError"), failures["double"]
@@ -267,3 +268,27 @@ def test_a_closed_panel_lets_go_of_the_kernel(threads):
     s.close()
     assert len(threads.final_hooks) == hooks, "the panel's hook stays on the kernel after close"
     assert s.push() is False
+
+
+def test_a_snapshot_that_counts_a_failure_also_lists_it(threads):
+    # a task is final a moment before the kernel calls its final hooks: a hook ahead of the
+    # panel's that takes its time stretches that moment, and snapshots are built within it
+    def slow_hook(tid: int) -> None:
+        if threads.tasks[tid].status == parsl.TaskState.FAILED:
+            time.sleep(0.5)
+
+    threads.final_hooks.append(slow_hook)
+    rec = Recorder()
+    s = PanelSession(rec, min_period=0.02)
+    s.start()
+    try:
+        wait_until(lambda: rec.of("snapshot") and rec.of("snapshot")[-1].get("loaded"))
+        with pytest.raises(ValueError):
+            explode(3).result(timeout=10)
+        wait_until(lambda: rec.of("snapshot")[-1]["counts"].get("failed") == 1)
+        time.sleep(0.6)  # the hook has come by now
+        counted = [m for m in rec.of("snapshot") if m["counts"].get("failed")]
+        assert all([f["app"] for f in m["failures"]] == ["explode"] for m in counted), counted
+    finally:
+        s.close()
+        threads.final_hooks.remove(slow_hook)
