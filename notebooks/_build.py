@@ -1615,6 +1615,350 @@ NB09 = [
     """),
 ]
 
+# --------------------------------------------------------------------------- 10
+NB10 = [
+    md("""
+    # 10. What a run leaves behind, and reusing finished work
+
+    Every `parsl.load()` makes a **run directory**: `runinfo/000`, `runinfo/001`, and so
+    on. When the kernel is cleared, two things stay in it, and they do different jobs:
+
+    - the **monitoring record**, `monitoring.db`, tells *what happened*: each task, its
+      state changes with times, its tries and why they failed. It holds no results.
+    - the **checkpoint**, `checkpoint/tasks.pkl`, keeps *results*: those of apps declared
+      with `cache=True`. A later kernel can load it and skip work that is already done.
+
+    Notebook 7 wrote a checkpoint by hand. Here we let the kernel write one after every
+    task, read a finished run back, and then re-run the workflow the way you re-run a
+    notebook after a restart.
+    """),
+    code("""
+    %matplotlib inline
+    import pathlib
+    import sys
+    from concurrent.futures import wait
+
+    import parsl_nb as parsl
+    from parsl_nb import Config, python_app
+    from parsl_nb.executors import ThreadPoolExecutor
+
+
+    def config(**more):
+        # every kernel in this notebook: 2 threads, one retry, run directories under
+        # runinfo/, and a checkpoint written as each cached task finishes
+        return Config(executors=[ThreadPoolExecutor(max_threads=2)], run_dir="runinfo", retries=1,
+                      checkpoint_mode="task_exit", **more)
+    """),
+    md("""
+    ## A small workflow
+
+    `measure` stands for slow work (an experiment, a simulation): it takes 0.3 s, and it
+    fails for a negative index. `calibrate` corrects each measurement, `total` adds up the
+    corrected values, and `spread` looks at the raw ones. Every app has `cache=True`, so
+    its results may be kept and reused.
+    """),
+    code("""
+    @python_app(cache=True)
+    def measure(i):
+        import time
+        time.sleep(0.3)
+        if i < 0:
+            raise ValueError(f"there is no sample {i}")
+        return i * i
+
+    @python_app(cache=True)
+    def calibrate(x):
+        return x + 0.5
+
+    @python_app(cache=True)
+    def total(*values):
+        return sum(values)
+
+    @python_app(cache=True)
+    def spread(*values):
+        return max(values) - min(values)
+
+
+    def run_workflow():
+        # submit every task, wait until all are finished, return the futures by role
+        measured = [measure(i) for i in range(4)]
+        calibrated = [calibrate(m) for m in measured]
+        futures = {"measure": measured, "calibrate": calibrated, "total": [total(*calibrated)],
+                   "spread": [spread(*measured)], "broken": [measure(-1)]}
+        wait([f for group in futures.values() for f in group])
+        return futures
+
+
+    def states(futures):
+        # the final state of the tasks of each role
+        return {role: sorted({f.task_status() for f in group}) for role, group in futures.items()}
+    """),
+    md("""
+    Monitoring is on by default: there is nothing to ask for to get a record.
+    `checkpoint_mode="task_exit"` adds each cached result to the checkpoint as soon as its
+    task finishes.
+    """),
+    code("""
+    parsl.load(config())
+    first_dir = pathlib.Path(parsl.dfk().run_dir)
+    first = run_workflow()
+    print(first_dir.name, states(first))
+    assert states(first) == {"measure": ["exec_done"], "calibrate": ["exec_done"], "total": ["exec_done"],
+                             "spread": ["exec_done"], "broken": ["failed"]}
+    assert first["total"][0].result() == 16.0
+    broken = first["broken"][0]
+    parsl.clear()       # the record is complete once the kernel is cleared
+    """),
+    md("""
+    ## What is on disk
+
+    The run directory now holds the record, the checkpoint and the kernel's log
+    (`monitoring.db-wal` and `monitoring.db-shm`, if you see them, belong to the database).
+    """),
+    code("""
+    for path in sorted(first_dir.rglob("*")):
+        print(path.relative_to(first_dir.parent))
+    assert (first_dir / "monitoring.db").is_file()
+    assert (first_dir / "checkpoint" / "tasks.pkl").is_file()
+    """),
+    md("""
+    ## Listing past runs
+
+    `parsl.runs()` lists the runs under `runinfo`, oldest first. Reading them needs no
+    kernel: there is none loaded now. The last run is the one we just made.
+    """),
+    code("""
+    print(parsl.runs())
+    run = parsl.runs()[-1]
+    # run.name is the notebook's name under JupyterLab or Notebook ("python" when a tool runs it)
+    print(run.name, "| finished:", run.finished, "|", run.counts())
+    assert run.path.resolve() == first_dir.resolve()
+    assert run.finished
+    assert run.counts() == {"EXEC_DONE": 10, "FAILED": 1}
+    """),
+    md("""
+    The same list in a terminal is `parsl-nb runs`, and `parsl-nb show RUN` sums one run
+    up. In a notebook, `!parsl-nb runs` works when the command is on your `PATH`. The
+    cells below start it through the kernel's own Python (`python -m parsl_nb`), which
+    works everywhere; `listing = !...` keeps the printed lines.
+    """),
+    code("""
+    listing = !{sys.executable} -m parsl_nb runs
+    print(listing.n)
+    assert any(line.startswith(first_dir.name) and run.run_id[:8] in line for line in listing)
+    """),
+    code("""
+    !{sys.executable} -m parsl_nb show {run.path}
+    """),
+    md("""
+    ## Reading the record in Python
+
+    `run.summary()` gives one line per app: how many tasks, in which states, and how many
+    tries. `measure(-1)` was tried twice (`retries=1`), so `measure` has 5 tasks but 6 tries.
+    """),
+    code("""
+    for s in run.summary():
+        print(f"{s.app:10} tasks {s.tasks}  tries {s.tries}  {s.states}")
+    by_app = {s.app: s for s in run.summary()}
+    assert by_app["measure"].states == {"EXEC_DONE": 4, "FAILED": 1}
+    assert by_app["measure"].tries == 6
+    """),
+    md("""
+    `run.tasks()` gives each task as a plain record. `depends` lists the tasks it waited
+    for, and `args` is a short preview of its arguments, where a future shows as the task
+    that made it. The results themselves are not there: the record says what happened,
+    not what came out.
+    """),
+    code("""
+    tasks = run.tasks()
+    for t in tasks:
+        print(f"{t.task_id:2} {t.app:10} {t.state:9} tries {t.tries}  depends {t.depends}  args {t.args}")
+    total_task = next(t for t in tasks if t.app == "total")
+    assert total_task.depends == tuple(f.tid for f in first["calibrate"])
+    """),
+    md("""
+    With pandas installed, `run.dataframe()` gives the same table as a DataFrame, with the
+    database's own columns:
+    """),
+    code("""
+    import importlib.util
+
+    if importlib.util.find_spec("pandas") is None:
+        print("pandas is not installed (pip install pandas); run.tasks() above gives the same rows")
+    else:
+        df = run.dataframe("tasks")
+        assert len(df) == 11
+        display(df[["task_id", "app", "state", "tries", "fail_count", "depends"]])
+    """),
+    md("""
+    ## One task's story
+
+    `run.states(task_id)` lists every change of state of a task, with the time it
+    happened. Here is the failing `measure(-1)`. It was handed to the executor
+    (`LAUNCHED`) at once, but started (`RUNNING`) only 0.6 s later, when a thread came
+    free; it failed, was tried again and failed for good. `run.tries(task_id)` keeps each
+    try's error.
+    """),
+    code("""
+    history = run.states(task_id=broken.tid)
+    for change in history:
+        print(f"{change.time - run.time_began:6.3f} s  try {change.try_id}  {change.state:15} {change.detail or ''}")
+    times = [change.time for change in history]
+    assert times == sorted(times)                                    # recorded in the order they happened
+    final = next(t.state for t in tasks if t.task_id == broken.tid)
+    assert history[-1].state == final == "FAILED"                    # ... and the last one is the final state
+    first_try = {change.state: change.time for change in history if change.try_id == 0}
+    assert first_try["RUNNING"] - first_try["LAUNCHED"] > 0.4        # it waited for one of the two threads
+    for attempt in run.tries(task_id=broken.tid):
+        print("try", attempt.try_id, attempt.state, attempt.exception)
+    assert [y.state for y in run.tries(task_id=broken.tid)] == ["FAIL_RETRYABLE", "FAILED"]
+    """),
+    md("""
+    ## Drawing a past run
+
+    The timeline and the task graph accept a past run in place of a live kernel. The
+    timeline has a lane per thread and a bar per try: the four measurements two by two,
+    then the two failed tries of `measure(-1)` (hatched). The other tasks take so little
+    time that their bars are too thin to see.
+    """),
+    code("""
+    from parsl_nb import plot
+    from parsl_nb.widgets import DagWidget
+
+    assert len(run.tries()) == 12
+    plot.timeline(run, title=f"run {run.path.name}, read from its record")
+    """),
+    md("""
+    The graph widget shows each task in its last recorded state; click a task (in a live
+    notebook) to see its history, arguments and errors.
+    """),
+    code("""
+    DagWidget.from_run(run)
+    """),
+    md("""
+    ## Re-running after a restart
+
+    After a kernel restart everything in memory is gone, and a re-run of the notebook
+    would redo all the work. Loading the checkpoint prevents that: `get_last_checkpoint()`
+    finds the newest checkpoint under `runinfo`, and `checkpoint_files=` loads it into the
+    new kernel.
+
+    We clear the old kernel and load a new one, as after a restart, then call the same
+    apps with the same arguments.
+    """),
+    code("""
+    from parsl_nb.utils import get_last_checkpoint
+
+    print(get_last_checkpoint())
+    assert get_last_checkpoint() == [str(first_dir.resolve() / "checkpoint")]
+
+    parsl.load(config(checkpoint_files=get_last_checkpoint()))
+    second_dir = pathlib.Path(parsl.dfk().run_dir)
+    second = run_workflow()
+    print(states(second))
+    assert states(second) == {"measure": ["memo_done"], "calibrate": ["memo_done"], "total": ["memo_done"],
+                              "spread": ["memo_done"], "broken": ["failed"]}
+    assert second["total"][0].result() == 16.0
+    parsl.clear()
+    """),
+    md("""
+    Ten tasks ended `memo_done`: their results came from the checkpoint. Did they really
+    not run? The new run's record answers: a task that ran has at least one try, and only
+    `measure(-1)` has any. It ran, and failed, again, because **failures are never
+    checkpointed**: only results are kept.
+    """),
+    code("""
+    reuse = parsl.runs()[-1]
+    assert reuse.path.resolve() == second_dir.resolve()
+    print(reuse.counts())
+    ran = sorted({y.task_id for y in reuse.tries()})
+    print("tasks that ran:", ran)
+    assert ran == [second["broken"][0].tid]
+    """),
+    md("""
+    ## Editing one function
+
+    A cached result is found again by a key made of the app's name, its **source text**
+    and its **argument values** (a future counts by the value it resolved to). So a result
+    is reused when the function's source and the arguments are unchanged.
+
+    Suppose the calibration was wrong. We edit `calibrate`, restart and run everything
+    again. Before running the next cells, predict which tasks run: `calibrate` has new
+    source, so its tasks run; `total` receives new values, so it runs too; `measure` and
+    `spread` have the same source and arguments, so they are served from the checkpoint.
+    """),
+    code("""
+    @python_app(cache=True)
+    def calibrate(x):            # edited: a new body
+        return 2 * x + 0.5
+    """),
+    md("""
+    The second run copied the results it was served into its own checkpoint, so the
+    newest checkpoint holds everything again.
+    """),
+    code("""
+    assert get_last_checkpoint() == [str(second_dir.resolve() / "checkpoint")]
+    parsl.load(config(checkpoint_files=get_last_checkpoint()))
+    third = run_workflow()
+    print(states(third))
+    assert states(third) == {"measure": ["memo_done"], "calibrate": ["exec_done"], "total": ["exec_done"],
+                             "spread": ["memo_done"], "broken": ["failed"]}
+    assert third["total"][0].result() == 2 * 14 + 4 * 0.5
+    assert third["spread"][0].result() == 9
+    """),
+    md("""
+    The kernel is still loaded, so its record may lag a second behind.
+    `parsl.dfk().events.flush()` waits until everything so far is written; then the record
+    of the live run agrees: only the edited app, its dependant and the failure ran.
+    """),
+    code("""
+    parsl.dfk().events.flush()
+    live = parsl.runs()[-1]
+    assert not live.finished                    # still going: no end time yet
+    ran = {t.app for t in live.tasks() if t.tries > 0}
+    print("apps that ran:", sorted(ran), "|", live.counts())
+    assert ran == {"calibrate", "total", "measure"}
+    assert {t.task_id for t in live.tasks(app="measure") if t.tries > 0} == {third["broken"][0].tid}
+    """),
+    md("""
+    In the task graph, the tasks served from the checkpoint (`memo_done`) are a lighter
+    green than the ones that ran (`exec_done`):
+    """),
+    code("""
+    plot.dag(title="after editing calibrate")
+    """),
+    md("""
+    ## The rule
+
+    - A result is reused when the app's source and its arguments are unchanged. Moving a
+      function to another cell does not matter; changing its body does.
+    - An edit runs that app again, and the tasks that receive its new values. Tasks
+      upstream of it, and in other branches, are served as before.
+    - Failures are never checkpointed: a task that failed runs again next time.
+    - The key sees neither the helper functions an app calls nor the contents of a file
+      it reads (a `File` counts by its path). After changing those, run once without
+      `checkpoint_files`.
+
+    To make a notebook restart-proof, load the kernel in its first cell with
+    `checkpoint_mode="task_exit"` and `checkpoint_files=get_all_checkpoints()` (or
+    `get_last_checkpoint()`), and give the apps worth keeping `cache=True`.
+    """),
+    code("""
+    parsl.clear()
+    """),
+    md("""
+    ## Exercises
+
+    1. Edit `calibrate` so that it computes the same values in a different way (for
+       example `return 0.5 + x * 2`), and run the workflow again with the last checkpoint.
+       Which tasks run now? Why does `total` not?
+    2. Change `measure(-1)` to `measure(4)` in `run_workflow`. What happens on the first
+       re-run, and on the one after it?
+    3. Open `runinfo/000/monitoring.db` with `sqlite3` and list the tries of the first run,
+       the longest first.
+    """),
+]
+
 ALL = {
     "01_apps_and_futures.ipynb": NB01,
     "02_dependencies_and_the_dag.ipynb": NB02,
@@ -1625,6 +1969,7 @@ ALL = {
     "07_errors_retries_memo.ipynb": NB07,
     "08_magics.ipynb": NB08,
     "09_interactive_hpc.ipynb": NB09,
+    "10_monitoring_and_reuse.ipynb": NB10,
 }
 
 if __name__ == "__main__":
