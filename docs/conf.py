@@ -17,13 +17,13 @@ extensions = [
     "sphinx.ext.viewcode",
 ]
 
-# The notebooks are rendered from ../notebooks (a symlink), never downloaded. Seven
+# The notebooks are rendered from ../notebooks (a symlink), never downloaded. Eight
 # of them are executed here, each in a fresh kernel in a temporary directory, so the
 # pages show real outputs and pictures, and an error fails the build (about 45 s on
 # 2 cores). 03 and 09 are shown without outputs: 03 measures this machine's cores
 # (its claims need a quiet machine to show well) and 09 submits batch jobs to a
 # Slurm if one answers; together they would double the build time. tests/notebooks
-# executes all nine. PARSL_NB_DOCS_EXECUTE=off gives a quick build without outputs.
+# executes all ten. PARSL_NB_DOCS_EXECUTE=off gives a quick build without outputs.
 nb_execution_mode = os.environ.get("PARSL_NB_DOCS_EXECUTE", "force")
 nb_execution_excludepatterns = ["notebooks/03_execution.ipynb", "notebooks/09_interactive_hpc.ipynb"]
 nb_execution_in_temp = True

@@ -39,7 +39,7 @@ def test_every_notebook_is_in_the_docs() -> None:
 def test_docs_build_without_warnings(tmp_path: pathlib.Path) -> None:
     pytest.importorskip("sphinx")
     pytest.importorskip("myst_nb")
-    pytest.importorskip("ipykernel")  # the build executes seven of the notebooks (docs/conf.py)
+    pytest.importorskip("ipykernel")  # the build executes eight of the notebooks (docs/conf.py)
     src = tmp_path / "docs"
     # a copy, so the build's side files (jupyter_execute/) never land in the repository
     shutil.copytree(DOCS, src, symlinks=False, ignore=shutil.ignore_patterns("_build", "jupyter_execute", "runinfo"))

@@ -313,7 +313,7 @@ class DataFlowKernel:
         if self.cleanup_called:  # no new try on executors that are shutting down
             self._finish_failed(record, exc, S.FAILED)
             return
-        if self._set_state(record, S.FAIL_RETRYABLE, detail=repr(exc)):
+        if self._set_state(record, S.FAIL_RETRYABLE, detail=f"{type(exc).__name__}: {exc}"):
             record.next_try()
             if self._set_state(record, S.PENDING):
                 self._launch(record)

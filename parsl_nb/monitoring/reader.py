@@ -111,7 +111,12 @@ class ResourceSample:
 
 @dataclass(frozen=True, slots=True)
 class AppSummary:
-    """Per-app totals of a run: task count, count by state, try durations."""
+    """Per-app totals of a run: task count, count by state, try durations.
+
+    A try's duration runs from the moment it started on a worker (``RUNNING``)
+    to its end, so time spent queued for a free worker is not in it (a try that
+    never reported running counts from its launch).
+    """
 
     app: str
     tasks: int
@@ -225,7 +230,8 @@ class Run:
                                          "GROUP BY app, state"):
             by_app.setdefault(app, {})[state] = n
         durations = {app: (n, mean, mx) for app, n, mean, mx in self._query(
-            "SELECT t.app, count(*), avg(y.time_returned - y.time_launched), max(y.time_returned - y.time_launched)"
+            "SELECT t.app, count(*), avg(y.time_returned - coalesce(y.time_running, y.time_launched)),"
+            " max(y.time_returned - coalesce(y.time_running, y.time_launched))"
             " FROM try y JOIN task t ON t.task_id = y.task_id GROUP BY t.app")}
         out = []
         for app, states in sorted(by_app.items()):
