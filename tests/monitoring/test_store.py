@@ -286,3 +286,26 @@ def test_a_run_is_named_after_the_script_or_the_package_run_with_python_m(monkey
     monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
     monkeypatch.setattr("sys.argv", [argv0])
     assert default_workflow_name() == name
+
+
+@python_app
+def nap(seconds):
+    import time
+
+    time.sleep(seconds)
+    return seconds
+
+
+def test_summary_times_tries_from_when_they_ran_not_from_the_queue(run_dir):
+    # one thread, three naps: the later ones wait their turn, which is not part of their try
+    with parsl.load(Config(executors=[ThreadPoolExecutor(max_threads=1)], run_dir=run_dir)):
+        assert [f.result() for f in [nap(0.2) for _ in range(3)]] == [0.2] * 3
+    run = runs(run_dir)[-1]
+    tries = run.tries()
+    assert all(y.time_launched <= y.time_running <= y.time_returned for y in tries)
+    assert max(y.time_running - y.time_launched for y in tries) > 0.2  # the last one did wait
+    (naps,) = [s for s in run.summary() if s.app == "nap"]
+    ran = [y.time_returned - y.time_running for y in tries]
+    assert naps.tries == 3
+    assert naps.max_duration == pytest.approx(max(ran))
+    assert naps.mean_duration == pytest.approx(sum(ran) / 3)
