@@ -1950,12 +1950,12 @@ NB10 = [
     ## Exercises
 
     1. Edit `calibrate` so that it computes the same values in a different way (for
-       example `return 0.5 + x * 2`), and run the workflow again with the last checkpoint.
+       example `return 0.5 + x`), and run the workflow again with the last checkpoint.
        Which tasks run now? Why does `total` not?
     2. Change `measure(-1)` to `measure(4)` in `run_workflow`. What happens on the first
        re-run, and on the one after it?
-    3. Open `runinfo/000/monitoring.db` with `sqlite3` and list the tries of the first run,
-       the longest first.
+    3. Open the first run's `monitoring.db` (`first_dir / "monitoring.db"`) with `sqlite3`
+       and list its tries, the longest first.
     """),
 ]
 

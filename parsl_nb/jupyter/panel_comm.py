@@ -128,11 +128,16 @@ def _failure(tid: int, app: str, state: TaskState, exception: str, when: float) 
     return {"tid": tid, "app": app, "state": state.label, "exception": exception, "time": when}
 
 
+def _failed_at(record: TaskRecord) -> float:
+    """When a task failed: its final transition's time (``time_returned`` is set a moment after it)."""
+    return record.history[-1][1]
+
+
 def _failures_of(dfk: DataFlowKernel) -> list[dict[str, Any]]:
     """The last failures of a kernel, newest first, read from its records."""
     records = [r for r in list(dfk.tasks.values()) if r.status in _FAILURE_STATES]
-    records.sort(key=lambda r: r.time_returned or r.time_invoked, reverse=True)
-    return [_failure(r.tid, r.app_name, r.status, _exception_text(r), r.time_returned or r.time_invoked)
+    records.sort(key=_failed_at, reverse=True)
+    return [_failure(r.tid, r.app_name, r.status, _exception_text(r), _failed_at(r))
             for r in records[:MAX_FAILURES]]
 
 
@@ -199,7 +204,7 @@ class PanelSession:
         self._failures: deque[dict[str, Any]] = deque(maxlen=MAX_FAILURES)
         self._ended: deque[int] = deque()  # ids of tasks that ended since the last snapshot (final hook)
         self._busy = False  # whether the last snapshot had unfinished tasks
-        self._reported: set[int] = set()  # failures read from the records as the kernel was followed (<= 20)
+        self._reported: set[int] = set()  # failures read from the records, whose hooks may still come
         self._dirty = threading.Event()
         self._stop = threading.Event()
         self._last: dict[str, Any] | None = None
@@ -289,7 +294,7 @@ class PanelSession:
             rec = dfk.tasks.get(tid)
             if rec is not None and rec.status in _FAILURE_STATES and tid not in reported:
                 self._failures.appendleft(_failure(rec.tid, rec.app_name, rec.status, _exception_text(rec),
-                                                   rec.time_returned or rec.time_invoked))
+                                                   _failed_at(rec)))
 
     # ------------------------------------------------------------ pushing
     def _run(self) -> None:

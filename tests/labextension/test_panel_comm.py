@@ -289,6 +289,8 @@ def test_a_snapshot_that_counts_a_failure_also_lists_it(threads):
         time.sleep(0.6)  # the hook has come by now
         counted = [m for m in rec.of("snapshot") if m["counts"].get("failed")]
         assert all([f["app"] for f in m["failures"]] == ["explode"] for m in counted), counted
+        (failed,) = [r for r in threads.tasks.values() if r.status == parsl.TaskState.FAILED]
+        assert all(m["failures"][0]["time"] == failed.history[-1][1] for m in counted), "when it failed"
     finally:
         s.close()
         threads.final_hooks.remove(slow_hook)
