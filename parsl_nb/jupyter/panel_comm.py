@@ -259,12 +259,11 @@ class PanelSession:
         self._dfk = dfk
         self._failures.clear()
         self._ended.clear()
+        self._reported.clear()
         if dfk is not None:
             self._sub = dfk.events.subscribe(self._on_events, kinds=(BlockEvent,))
             dfk.final_hooks.append(self._ended.append)
-            failures = _failures_of(dfk)
-            self._failures.extend(failures)
-            self._reported = {f["tid"] for f in failures}  # a task failing right now may also come by the hook
+            self._reread_failures(dfk)
         self._dirty.set()
         return dfk
 
@@ -277,11 +276,15 @@ class PanelSession:
         counted = sum(counts.get(state.label, 0) for state in _FAILURE_STATES)
         if len(self._failures) >= min(counted, MAX_FAILURES):
             return False
+        self._reread_failures(dfk)
+        return True
+
+    def _reread_failures(self, dfk: DataFlowKernel) -> None:
+        """The recent failures, read from the records (a task failing right now may still come by the hook)."""
         failures = _failures_of(dfk)
         self._failures.clear()
         self._failures.extend(failures)
-        self._reported.update(f["tid"] for f in failures)  # their hooks may still come
-        return True
+        self._reported.update(f["tid"] for f in failures)
 
     def _note_failures(self, dfk: DataFlowKernel) -> None:
         """Add the tasks that failed since the last snapshot to the recent failures, newest first."""

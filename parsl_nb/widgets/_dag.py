@@ -16,7 +16,7 @@ from ._detail import args_preview, task_detail
 from ._live import LiveWidget
 from ._model import GraphModel
 from ._static import dag_html
-from ._sync import AfterCleanup, Syncer, Ticker, kernel_and_tids, watch_tasks
+from ._sync import AfterCleanup, Syncer, Ticker, check_hz, kernel_and_tids, watch_tasks
 
 __all__ = ["DagWidget"]
 
@@ -69,8 +69,7 @@ class DagWidget(LiveWidget):
                  height: int = 420, title: str = "", **kwargs: Any) -> None:
         if view not in ("auto", "nodes", "groups"):
             raise ValueError(f"view must be 'auto', 'nodes' or 'groups' (got {view!r})")
-        if not 0 < hz <= 60:
-            raise ValueError(f"hz must be in (0, 60] messages per second (got {hz})")
+        check_hz(hz)  # before the kernel is followed
         kernel, tids = kernel_and_tids(source)
         self.graph = GraphModel(tids)
         self._kernel = kernel

@@ -68,12 +68,7 @@ class GraphModel:
     def add_records(self, records: Iterable[Any]) -> None:
         """Add tasks from task records (the kernel's ``tasks`` values), in tid order."""
         rows = sorted((r.tid, r.app_name, tuple(r.depends), int(r.status)) for r in records)
-        self._add(rows)
-
-    def add_rows(self, rows: Sequence[tuple[int, str, tuple[int, ...], int]]) -> None:
-        """Add tasks as ``(tid, app, depends, state)`` rows, in tid order (what a TaskWatch poll gives)."""
-        if rows:
-            self._add(rows)
+        self.add_rows(rows)
 
     def set_states(self, changes: Iterable[tuple[int, int | None, int]]) -> None:
         """Record new states, as ``(tid, old, new)`` (what a TaskWatch poll gives)."""
@@ -93,13 +88,14 @@ class GraphModel:
                         new.append((ev.tid, ev.app, ev.depends, int(ev.new)))
                     continue
                 if new:
-                    self._add(new)
+                    self.add_rows(new)
                     new = []
                 self._set_state(ev.tid, int(ev.new))
             if new:
-                self._add(new)
+                self.add_rows(new)
 
-    def _add(self, rows: Sequence[tuple[int, str, tuple[int, ...], int]]) -> None:
+    def add_rows(self, rows: Sequence[tuple[int, str, tuple[int, ...], int]]) -> None:
+        """Add tasks as ``(tid, app, depends, state)`` rows, in tid order (what a TaskWatch poll gives)."""
         with self.lock:
             rows = [r for r in rows if r[0] not in self.index and (self.include is None or r[0] in self.include)]
             if not rows:

@@ -10,13 +10,12 @@ from typing import Any
 
 import traitlets
 
-from ..dataflow.events import Event, TaskEvent
 from ..dataflow.states import FINAL_STATES, TaskState
 from ..jupyter.reprs import STATE_COLORS, future_html, outcome
 from ._live import LiveWidget
 from ._model import BUCKETS, bucket_of
 from ._static import progress_html
-from ._sync import AfterCleanup, Ticker, kernel_and_tids, watch_tasks
+from ._sync import AfterCleanup, Ticker, check_hz, kernel_and_tids, watch_tasks
 
 __all__ = ["FutureWidget", "ProgressWidget", "ProgressCounter"]
 
@@ -64,13 +63,6 @@ class ProgressCounter:
                 if known is not None:
                     self._move(tid, known, state)
 
-    def apply(self, events: Sequence[Event]) -> None:
-        """Count a batch of kernel events."""
-        with self.lock:
-            for ev in events:
-                if isinstance(ev, TaskEvent) and (ev.old is None or ev.tid in self.state):
-                    self._move(ev.tid, ev.app, int(ev.new))
-
     def snapshot(self) -> dict[str, dict[str, int]]:
         """A copy of the counts."""
         with self.lock:
@@ -97,8 +89,7 @@ class ProgressWidget(LiveWidget):
     counts = traitlets.Dict({}).tag(sync=True)
 
     def __init__(self, source: Any = None, *, hz: float = 10.0, **kwargs: Any) -> None:
-        if not 0 < hz <= 60:
-            raise ValueError(f"hz must be in (0, 60] updates per second (got {hz})")
+        check_hz(hz)  # before the kernel is followed
         kernel, tids = kernel_and_tids(source)
         self.counter = ProgressCounter(tids)
         super().__init__(**kwargs)

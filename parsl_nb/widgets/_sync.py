@@ -10,9 +10,16 @@ from typing import Any
 from ..dataflow.watch import TaskWatch
 from ._model import GraphModel
 
-__all__ = ["AfterCleanup", "Syncer", "Ticker", "kernel_and_tids", "watch_tasks"]
+__all__ = ["AfterCleanup", "Syncer", "Ticker", "check_hz", "kernel_and_tids", "watch_tasks"]
 
 Send = Callable[[dict[str, Any], list[bytes]], None]
+
+
+def check_hz(hz: float) -> float:
+    """``hz`` if it is a usable update rate, else a ValueError that says the range."""
+    if not 0 < hz <= 60:
+        raise ValueError(f"hz must be in (0, 60] updates per second (got {hz})")
+    return hz
 
 
 class Syncer:
@@ -28,8 +35,7 @@ class Syncer:
 
     def __init__(self, model: GraphModel, send: Send, hz: float = 15.0, keyframe_every: float = 3.0,
                  keyframe: Callable[[bytes], None] | None = None) -> None:
-        if not 0 < hz <= 60:
-            raise ValueError(f"hz must be in (0, 60] messages per second (got {hz})")
+        check_hz(hz)
         self.model = model
         self.send = send
         self.interval = 1.0 / hz
